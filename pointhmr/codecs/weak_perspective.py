@@ -1,0 +1,55 @@
+"""Codec between crop-pixel keypoints and the normalised [-1, 1] crop frame used by PointHMR's losses.
+
+Shared by the data pipeline (``encode`` 2D labels) and the head (``decode`` predictions back to crop pixels),
+mmpose-style. Also holds the weak-perspective projection used everywhere in PointHMR:
+``x2d = s * (X[..., :2] + (tx, ty))`` (translation added before scaling), in normalised crop coordinates.
+"""
+from typing import Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmpose.codecs.base import BaseKeypointCodec
+from mmpose.registry import KEYPOINT_CODECS
+
+ArrayLike = Union[np.ndarray, torch.Tensor]
+
+
+def weak_perspective_project(points: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+    """Project (B, N, 3) points with (B, 3) cameras ``(s, tx, ty)`` to (B, N, 2) normalised crop coordinates."""
+    if points.dim() != 3 or points.shape[-1] != 3 or camera.shape[-1] != 3:
+        raise ValueError(f'expected points (B, N, 3) and camera (B, 3), got {tuple(points.shape)} and '
+                         f'{tuple(camera.shape)}')
+    scale = camera[:, None, :1]
+    shift = camera[:, None, 1:3]
+    return scale * (points[..., :2] + shift)
+
+
+@KEYPOINT_CODECS.register_module()
+class WeakPerspectiveCodec(BaseKeypointCodec):
+    """Normalise crop-pixel keypoints to [-1, 1]: ``u = 2 * x / size - 1`` (and back).
+
+    Args:
+        input_size: crop size ``(w, h)`` in pixels, 224 x 224 for PointHMR.
+    """
+
+    auxiliary_encode_keys = set()
+
+    def __init__(self, input_size: Tuple[int, int] = (224, 224)) -> None:
+        super().__init__()
+        self.input_size = tuple(int(s) for s in input_size)
+
+    def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
+        """(N, K, 2) crop pixels -> dict(keypoint_labels=(N, K, 2) in [-1, 1], keypoint_weights=(N, K))."""
+        size = np.asarray(self.input_size, dtype=np.float32)
+        labels = 2.0 * np.asarray(keypoints, dtype=np.float32) / size - 1.0
+        if keypoints_visible is None:
+            keypoints_visible = np.ones(labels.shape[:-1], dtype=np.float32)
+        return dict(keypoint_labels=labels, keypoint_weights=np.asarray(keypoints_visible, dtype=np.float32))
+
+    def decode(self, encoded: ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
+        """(N, K, 2) normalised -> ((N, K, 2) crop pixels, (N, K) scores of ones)."""
+        if isinstance(encoded, torch.Tensor):
+            encoded = encoded.detach().cpu().numpy()
+        size = np.asarray(self.input_size, dtype=np.float32)
+        keypoints = (np.asarray(encoded, dtype=np.float32) + 1.0) * 0.5 * size
+        return keypoints, np.ones(keypoints.shape[:-1], dtype=np.float32)
