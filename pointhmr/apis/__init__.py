@@ -1,1 +1,12 @@
-"""pointhmr.apis"""
+"""pointhmr.apis: mesh inference helpers around mmpose.apis / mmdet.apis (imported on demand, not by
+``import pointhmr``, because mmpose.apis is slow to import)."""
+from .detection import detect_people, init_person_detector
+from .inference import inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
+from .mesh_inferencer import MeshInferencer
+from .results import RESULT_FIELDS, collect_mesh_results, empty_mesh_results, mesh_results_to_json
+
+__all__ = [
+    'inference_mesh', 'init_mesh_model', 'load_image', 'mesh_faces_of', 'validate_bboxes', 'detect_people',
+    'init_person_detector', 'MeshInferencer', 'RESULT_FIELDS', 'collect_mesh_results', 'empty_mesh_results',
+    'mesh_results_to_json'
+]

@@ -1,0 +1,5 @@
+# Ablation: a fixed (non-progressive) mask. Vertex tokens attend to vertices within 3 hops in all four stacks instead of
+# the wide-to-narrow 7/5/3/1 schedule.
+_base_ = ['./pointhmr_hrnet-w32_2xb12-60e_h36m-mix-224.py']
+
+model = dict(head=dict(hops=(3, 3, 3, 3)))

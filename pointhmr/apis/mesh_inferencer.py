@@ -1,0 +1,77 @@
+"""MeshInferencer: detector (optional) + PointHMR + rendering, the engine behind demo/mesh_demo.py."""
+from typing import Dict, Optional, Sequence, Union
+
+import cv2
+import numpy as np
+
+from pointhmr.visualization.scene import render_people, render_side_view
+from .detection import detect_people, init_person_detector
+from .inference import ImageInput, inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
+from .results import collect_mesh_results
+
+
+class MeshInferencer:
+    """Predict and draw the meshes of the people in an image.
+
+    Args:
+        config: PointHMR config (path or Config).
+        checkpoint: weights; None or 'none' = random weights (smoke tests; results are meaningless).
+        device: torch device, e.g. 'cpu'.
+        det_config / det_checkpoint: optional mmdet person detector; without it, boxes come from the caller or the
+            whole image is one person.
+        det_score_thr / det_category: keep detections of this class (0 = COCO person) above this score.
+        cfg_options: overrides merged into the PointHMR config.
+    """
+
+    def __init__(self, config, checkpoint: Optional[str] = None, device: str = 'cpu', det_config=None,
+                 det_checkpoint: Optional[str] = None, det_score_thr: float = 0.5, det_category: int = 0,
+                 cfg_options: Optional[dict] = None) -> None:
+        self.model = init_mesh_model(config, checkpoint, device=device, cfg_options=cfg_options)
+        self.random_weights = bool(getattr(self.model, 'random_weights', False))
+        self.faces = mesh_faces_of(self.model)
+        self.detector = init_person_detector(det_config, det_checkpoint, device) if det_config else None
+        self.det_score_thr = det_score_thr
+        self.det_category = det_category
+
+    def __call__(self, img: ImageInput, bboxes: Optional[Union[Sequence, np.ndarray]] = None,
+                 bbox_format: str = 'xyxy') -> Dict[str, np.ndarray]:
+        """Results of :func:`pointhmr.apis.results.collect_mesh_results` (nearest person first).
+
+        Boxes: ``bboxes`` when given (an empty array means nobody), else the detector's, else the whole image.
+        """
+        image, _ = load_image(img)
+        boxes = validate_bboxes(bboxes, bbox_format)
+        scores = None
+        if boxes is None and self.detector is not None:
+            boxes, scores = detect_people(self.detector, image, self.det_score_thr, self.det_category)
+        samples = inference_mesh(self.model, image, boxes)
+        if scores is not None:
+            for sample, score in zip(samples, scores):
+                sample.pred_instances.bbox_scores = np.full(len(sample.pred_instances), score, dtype=np.float32)
+        return collect_mesh_results(samples, image.shape[:2], num_vertices=self.model_num_vertices)
+
+    @property
+    def model_num_vertices(self) -> int:
+        body = self.model.head.body_model
+        return int(getattr(body, 'num_vertices', int(self.faces.max()) + 1))
+
+    def visualize(self, img: ImageInput, results: Dict[str, np.ndarray], side_view: bool = True,
+                  draw_bboxes: bool = True, alpha: float = 0.9) -> np.ndarray:
+        """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights."""
+        image, _ = load_image(img)
+        vertices, cameras = results['vertices'], results['mesh_cameras']
+        centers, scales = results['input_centers'], results['input_scales']
+        front, _ = render_people(image, vertices, self.faces, cameras, centers, scales, alpha=alpha)
+        if draw_bboxes:
+            for box in results['bboxes']:
+                if np.all(np.isfinite(box)):
+                    x1, y1, x2, y2 = (int(round(v)) for v in box)
+                    cv2.rectangle(front, (x1, y1), (x2, y2), (0, 200, 0), max(1, image.shape[0] // 300))
+        panels = [front]
+        if side_view:
+            panels.append(render_side_view(vertices, self.faces, cameras, centers, scales, image.shape[:2]))
+        drawn = np.concatenate(panels, axis=1)
+        if self.random_weights:
+            cv2.putText(drawn, 'random weights (checkpoint=none)', (5, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                        (0, 0, 255), 1, cv2.LINE_AA)
+        return drawn

@@ -1,0 +1,219 @@
+"""Synthetic human-mesh dataset in the METRO TSV/YAML format, rendered from the embedded body model.
+
+Every sample: a random plausible SMPL pose/shape (:mod:`.pose_sampler`) posed by ``SMPLBodyModel``, placed in front
+of a pinhole camera, rendered shaded over a random background (:mod:`.backgrounds`). Labels follow spec 6.2:
+J24 3D joints in metres (camera frame) filled from the mesh's H36M-17 joints through ``joints.J24_FROM_H36M``
+(confidence 1 there, 0 elsewhere), 2D joints = their projection (pixel ``i`` spans ``[i, i + 1)``), ``center`` /
+``scale`` from the projected mesh box (``scale = 1.2 * max side / 200``), pose/betas with ``has_smpl = 1``.
+
+Samples are deterministic per ``(seed, split, index)``, independent of batch size and of the other samples.
+"""
+import json
+import os
+import os.path as osp
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
+
+import numpy as np
+import torch
+import yaml
+
+from pointhmr.body.joints import J24_FROM_H36M, NUM_J24
+from pointhmr.visualization.renderer import project_perspective, render_mesh
+from ..mesh_tsv_format import encode_image, encode_label
+from ..tsv_file import write_tsv
+from .backgrounds import random_background
+from .pose_sampler import sample_smpl_parameters
+
+
+@dataclass
+class SyntheticCameraConfig:
+    """Image and camera ranges of the synthetic samples."""
+    image_size: int = 256
+    #: focal length as a multiple of the image size
+    focal_range: Sequence[float] = (1.6, 2.4)
+    #: projected body height (vertical mesh extent) as a fraction of the image size
+    height_fraction: Sequence[float] = (0.5, 0.85)
+    #: pelvis offset from the image centre as a fraction of the image size
+    max_center_offset: float = 0.12
+    #: enlargement of the projected mesh box for the label's scale (3DPW convention)
+    box_padding: float = 1.2
+    jpeg_quality: int = 90
+
+
+@dataclass
+class SyntheticSample:
+    """One generated sample before encoding."""
+    key: str
+    image: np.ndarray
+    annotation: Dict
+    mask: np.ndarray
+
+
+def split_seed(seed: int, split: str) -> List[int]:
+    """Entropy for a split's random streams (stable across runs and Python versions)."""
+    return [int(seed), zlib.crc32(split.encode('utf-8'))]
+
+
+def default_body():
+    """The embedded synthetic SMPL body (``SMPLBodyModel()`` without arguments)."""
+    from pointhmr.body.smpl_layer import SMPLBodyModel
+    return SMPLBodyModel()
+
+
+def _faces(body) -> np.ndarray:
+    faces = body.faces
+    if isinstance(faces, torch.Tensor):
+        faces = faces.detach().cpu().numpy()
+    return np.asarray(faces, dtype=np.int64)
+
+
+def _pose_body(body, poses: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        vertices = body(torch.as_tensor(poses, dtype=torch.float32), torch.as_tensor(betas, dtype=torch.float32))
+    return vertices.detach().cpu().numpy().astype(np.float64)
+
+
+def _h36m_joints(body, vertices: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        joints = body.h36m_joints(torch.as_tensor(vertices, dtype=torch.float32))
+    return joints.detach().cpu().numpy().astype(np.float64)
+
+
+class SyntheticMeshGenerator:
+    """Generate synthetic mesh samples and write them as METRO TSV/YAML splits.
+
+    Args:
+        body: body model with ``forward(pose (B, 72), betas (B, 10)) -> (B, V, 3)``, ``h36m_joints`` and ``faces``;
+            default = the embedded synthetic body.
+        camera: image / camera ranges.
+        seed: base seed; each sample uses ``(seed, split, index)``.
+        batch_size: bodies posed per forward call (does not change the output).
+    """
+
+    def __init__(self,
+                 body=None,
+                 camera: Optional[SyntheticCameraConfig] = None,
+                 seed: int = 0,
+                 batch_size: int = 32) -> None:
+        self.body = body if body is not None else default_body()
+        self.camera = camera or SyntheticCameraConfig()
+        self.seed = int(seed)
+        self.batch_size = max(1, int(batch_size))
+        self.faces = _faces(self.body)
+
+    # ------------------------------------------------------------------ samples
+    def samples(self, split: str, num_samples: int, start: int = 0) -> Iterator[SyntheticSample]:
+        """Yield samples ``start .. start + num_samples - 1`` of ``split``."""
+        entropy = split_seed(self.seed, split)
+        for first in range(start, start + num_samples, self.batch_size):
+            indices = list(range(first, min(first + self.batch_size, start + num_samples)))
+            rngs = [np.random.default_rng(entropy + [i]) for i in indices]
+            params = [sample_smpl_parameters(rng) for rng in rngs]
+            poses = np.stack([p for p, _ in params])
+            betas = np.stack([b for _, b in params])
+            vertices = _pose_body(self.body, poses, betas)
+            pelvis = _h36m_joints(self.body, vertices)[:, 0]
+            for k, index in enumerate(indices):
+                yield self._make_sample(rngs[k], f'{split}/{index:07d}.jpg', poses[k], betas[k],
+                                        vertices[k] - pelvis[k])
+
+    def _place_camera(self, rng: np.random.Generator, vertices: np.ndarray):
+        """Focal length and camera-frame translation putting the pelvis (at the origin) in view."""
+        cfg = self.camera
+        size = cfg.image_size
+        focal = rng.uniform(*cfg.focal_range) * size
+        extent = max(float(np.ptp(vertices[:, 1])), 0.3)
+        depth = focal * extent / (rng.uniform(*cfg.height_fraction) * size)
+        depth = max(depth, float(-vertices[:, 2].min()) + 0.5)
+        offset = rng.uniform(-cfg.max_center_offset, cfg.max_center_offset, size=2) * size
+        translation = np.array([offset[0] * depth / focal, offset[1] * depth / focal, depth])
+        return focal, translation
+
+    def _make_sample(self, rng: np.random.Generator, key: str, pose: np.ndarray, betas: np.ndarray,
+                     vertices: np.ndarray) -> SyntheticSample:
+        cfg = self.camera
+        size = cfg.image_size
+        focal, translation = self._place_camera(rng, vertices)
+        vertices_cam = vertices + translation
+        principal = np.array([size / 2.0, size / 2.0])
+
+        joints_h36m = _h36m_joints(self.body, vertices_cam[None])[0]
+        joints_2d_h36m = joints_h36m[:, :2] / joints_h36m[:, 2:3] * focal + principal
+        joints_3d = np.zeros((NUM_J24, 4))
+        joints_2d = np.zeros((NUM_J24, 3))
+        for slot, h36m in J24_FROM_H36M.items():
+            joints_3d[slot] = [*joints_h36m[h36m], 1.0]
+            joints_2d[slot] = [*joints_2d_h36m[h36m], 1.0]
+
+        projected = vertices_cam[:, :2] / vertices_cam[:, 2:3] * focal + principal
+        low, high = projected.min(0), projected.max(0)
+        center = (low + high) / 2.0
+        scale = cfg.box_padding * float(np.max(high - low)) / 200.0
+
+        background = random_background(rng, size, size)
+        color = rng.uniform(0.25, 1.0, size=3)
+        # the renderer puts pixel centres at integer coordinates: shift by half a pixel
+        vertices_px = project_perspective(vertices_cam, focal, principal - 0.5)
+        image, mask = render_mesh(background, vertices_px, self.faces, color=color, vertices_3d=vertices_cam,
+                                  smooth=False)
+        annotation = {
+            'center': center, 'scale': scale,
+            '2d_joints': joints_2d, 'has_2d_joints': 1,
+            '3d_joints': joints_3d, 'has_3d_joints': 1,
+            'pose': pose, 'betas': betas, 'has_smpl': 1,
+            'focal_length': focal, 'cam_t': translation,
+        }
+        return SyntheticSample(key=key, image=image, annotation=annotation, mask=mask)
+
+    # ------------------------------------------------------------------ writing
+    def write_split(self, out_dir: str, split: str, num_samples: int,
+                    progress: Optional[Callable[[int, int], None]] = None) -> str:
+        """Write ``<split>.{img,hw,label,linelist}.tsv`` (+ ``.lineidx``) and ``<split>.yaml``; return the yaml."""
+        os.makedirs(out_dir, exist_ok=True)
+        names = {kind: f'{split}.{kind}.tsv' for kind in ('img', 'hw', 'label', 'linelist')}
+        hw_rows, label_rows = [], []
+
+        def image_rows():
+            # images are streamed to disk; the small hw/label rows are collected on the way
+            for i, sample in enumerate(self.samples(split, num_samples)):
+                height, width = sample.image.shape[:2]
+                hw_rows.append((sample.key, json.dumps([{'height': height, 'width': width}])))
+                label_rows.append((sample.key, encode_label(sample.annotation)))
+                yield sample.key, encode_image(sample.image, self.camera.jpeg_quality)
+                if progress is not None:
+                    progress(i + 1, num_samples)
+
+        write_tsv(osp.join(out_dir, names['img']), image_rows())
+        write_tsv(osp.join(out_dir, names['hw']), hw_rows)
+        write_tsv(osp.join(out_dir, names['label']), label_rows)
+        write_tsv(osp.join(out_dir, names['linelist']), [(str(i), ) for i in range(num_samples)])
+        config = dict(img=names['img'], hw=names['hw'], label=names['label'], linelist=names['linelist'],
+                      dataset_name='synthetic')
+        yaml_path = osp.join(out_dir, f'{split}.yaml')
+        with open(yaml_path, 'w') as f:
+            yaml.safe_dump(config, f, sort_keys=False)
+        return yaml_path
+
+
+def make_synthetic_dataset(out_dir: str,
+                           splits: Dict[str, int],
+                           seed: int = 0,
+                           body=None,
+                           camera: Optional[SyntheticCameraConfig] = None,
+                           progress: Optional[Callable[[str, int, int], None]] = None) -> Dict[str, str]:
+    """Write every ``split -> number of samples`` to ``out_dir``; return ``split -> yaml path``.
+
+    Also writes ``synthetic_meta.json`` (seed, split sizes, camera ranges).
+    """
+    generator = SyntheticMeshGenerator(body=body, camera=camera, seed=seed)
+    yamls = {}
+    for split, count in splits.items():
+        callback = None if progress is None else (lambda done, total, s=split: progress(s, done, total))
+        yamls[split] = generator.write_split(out_dir, split, count, callback)
+    meta = dict(seed=seed, splits=dict(splits), camera=asdict(generator.camera),
+                num_vertices=int(generator.faces.max()) + 1)
+    with open(osp.join(out_dir, 'synthetic_meta.json'), 'w') as f:
+        json.dump(meta, f, indent=2, default=list)
+    return yamls

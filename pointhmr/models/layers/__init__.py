@@ -1,0 +1,7 @@
+"""Building blocks: pre-LN transformer encoder, 2-D sine position encoding, residual conv heads."""
+from .position_encoding import SinePositionEncoding2D
+from .residual_conv_head import ResidualBasicBlock, build_residual_conv_head
+from .transformer import PreNormTransformerEncoderLayer, TransformerEncoderStack
+
+__all__ = ['SinePositionEncoding2D', 'ResidualBasicBlock', 'build_residual_conv_head',
+           'PreNormTransformerEncoderLayer', 'TransformerEncoderStack']

@@ -1,0 +1,449 @@
+"""Read official PointHMR checkpoints and map them onto the pointhmr model (and back).
+
+The official code writes two kinds of files (spec section 7): a plain ``state_dict`` and the whole ``nn.Module`` pickled
+with ``torch.save`` (classes under ``src.modeling...``), which is what the released ``PointHMR_*.bin`` most likely are.
+Both are read here without running code from the file:
+
+* a plain state_dict (or an mmengine-style ``{'state_dict': ...}`` / ``{'model': ...}`` dict) loads with
+  ``torch.load(weights_only=True)``;
+* a pickled module goes through :class:`RestrictedUnpickler`: every ``src.*`` class and every ``torch.nn`` class
+  becomes an inert stub that only keeps its ``__dict__``, tensor/storage rebuild functions and a few containers are
+  allowed, and any other global (``os.system``, ``builtins.eval``, ...) is refused with :class:`UnsafeCheckpointError`.
+  The dotted parameter names are rebuilt by walking ``_modules`` / ``_parameters`` / ``_buffers``.
+
+Name mapping (official -> pointhmr): ``backbone.*`` is identical (mmpose ``HRNet`` uses the same layout), the three conv
+heads and ``cam_layer`` move under ``neck.``, the token embeddings and the transformer under ``head.``.
+"""
+import _compat_pickle
+import io
+import os
+import pickle
+import sys
+import types
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import Tensor, nn
+
+PathLike = Union[str, os.PathLike]
+
+# Official top-level prefix -> pointhmr prefix. Order matters only for readability; prefixes are disjoint.
+OFFICIAL_TO_POINTHMR_PREFIXES: Tuple[Tuple[str, str], ...] = (
+    ('backbone.', 'backbone.'),
+    ('feature_extract_layer.', 'neck.feature_extract_layer.'),
+    ('heatmap_layer.', 'neck.heatmap_layer.'),
+    ('grid_layer.', 'neck.grid_layer.'),
+    ('cam_layer.', 'neck.cam_layer.'),
+    ('joint_token_embed.', 'head.joint_token_embed.'),
+    ('token_position_embed.', 'head.token_position_embed.'),
+    ('cam_token_embed.', 'head.cam_token_embed.'),
+    ('vertex_token_embed.', 'head.vertex_token_embed.'),
+    ('transformer.', 'head.transformer.'),
+)
+
+# Parameters that exist in the official model but are never used by its forward pass (spec 1.6).
+OFFICIAL_UNUSED_KEYS: Tuple[str, ...] = ('cam_token_embed.weight', 'vertex_token_embed.weight')
+
+# Globals of a pickled official module that may be loaded as they are (containers and torch's own rebuild helpers).
+_PLAIN_ALLOWED_GLOBALS: Tuple[str, ...] = (
+    'collections.OrderedDict',
+    'collections.defaultdict',
+    'builtins.set',
+    'builtins.frozenset',
+    'builtins.slice',
+    'builtins.complex',
+    'builtins.bytearray',
+    '_codecs.encode',
+)
+
+# Modules whose classes are replaced by attribute-keeping stubs (the official code and torch.nn containers/layers).
+_STUBBED_MODULE_PREFIXES: Tuple[str, ...] = ('src.', 'torch.nn.modules.', 'torch.nn.parallel.', 'argparse')
+
+# Modules whose (function) globals are replaced by inert placeholders, e.g. ``F.relu`` stored as an activation.
+_PLACEHOLDER_MODULES: Tuple[str, ...] = ('torch.nn.functional', 'torch.nn.init')
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint asked the unpickler for a global that is not on the allow-list."""
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A converted state_dict does not match the model (missing / unexpected keys or shape mismatches)."""
+
+    def __init__(self, report: 'StateDictMismatch'):
+        super().__init__(report.format())
+        self.report = report
+
+
+class PickledModuleStub:
+    """Inert stand-in for a class of a pickled module: keeps the instance ``__dict__`` and nothing else."""
+
+    _stub_global: str = ''
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        if isinstance(state, tuple) and len(state) == 2:  # (dict state, slot state)
+            state = {**(state[0] or {}), **(state[1] or {})}
+        if isinstance(state, dict):
+            self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        return f'<stub of {self._stub_global}>'
+
+
+class PickledGlobalPlaceholder:
+    """Inert stand-in for a function referenced by a pickled module (never called)."""
+
+    def __init__(self, qualified_name: str):
+        self.qualified_name = qualified_name
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f'{self.qualified_name} is a placeholder loaded from a checkpoint and cannot be called')
+
+    def __repr__(self) -> str:
+        return f'<placeholder of {self.qualified_name}>'
+
+
+class SkippedSparseTensor:
+    """Placeholder for a sparse tensor of the pickled module that could not be rebuilt on CPU (never needed)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+_STUB_CLASSES: Dict[str, type] = {}
+
+
+def _stub_class(module: str, name: str) -> type:
+    qualified = f'{module}.{name}'
+    if qualified not in _STUB_CLASSES:
+        _STUB_CLASSES[qualified] = type(name, (PickledModuleStub, ), {
+            '__module__': f'pointhmr.stubs.{module}',
+            '_stub_global': qualified
+        })
+    return _STUB_CLASSES[qualified]
+
+
+def _rebuild_sparse_tensor_or_skip(*args, **kwargs):
+    try:
+        return torch._utils._rebuild_sparse_tensor(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - the sampler's sparse matrices are not needed, skip them
+        return SkippedSparseTensor(f'{type(error).__name__}: {error}')
+
+
+def _safe_reconstructor(cls, base, state):
+    """``copyreg._reconstructor`` restricted to stub classes (protocol < 2 pickles of plain objects)."""
+    if not (isinstance(cls, type) and issubclass(cls, PickledModuleStub)) or base is not object:
+        raise UnsafeCheckpointError(f'copyreg._reconstructor is only allowed for stubbed classes, got {cls!r}')
+    return cls()
+
+
+def _torch_allowed_globals() -> Dict[str, Any]:
+    """Torch's own weights-only allow-list (tensor/storage rebuild functions, dtypes, Size, ...) plus user safe globals."""
+    from torch import _weights_only_unpickler
+    allowed = dict(_weights_only_unpickler._get_allowed_globals())
+    for entry in torch.serialization.get_safe_globals():
+        obj = entry[0] if isinstance(entry, tuple) else entry
+        name = entry[1] if isinstance(entry, tuple) else f'{obj.__module__}.{obj.__qualname__}'
+        allowed[name] = obj
+    return allowed
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler for official pickled-module checkpoints that never imports or calls code from the file.
+
+    Set :attr:`source` to the file name so refusals name it.
+    """
+
+    source: str = '<checkpoint>'
+    _allowed: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def allowed_globals(cls) -> Dict[str, Any]:
+        if RestrictedUnpickler._allowed is None:
+            allowed = _torch_allowed_globals()
+            import collections
+            for qualified in _PLAIN_ALLOWED_GLOBALS:
+                module, name = qualified.rsplit('.', 1)
+                allowed[qualified] = getattr(sys.modules.get(module) or __import__(module), name)
+            allowed['collections.OrderedDict'] = collections.OrderedDict
+            allowed['torch._utils._rebuild_sparse_tensor'] = _rebuild_sparse_tensor_or_skip
+            allowed['copyreg._reconstructor'] = _safe_reconstructor
+            allowed['builtins.object'] = object
+            for numpy_module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+                allowed[f'{numpy_module}._reconstruct'] = _numpy_attr('_core.multiarray', '_reconstruct')
+                allowed[f'{numpy_module}.scalar'] = _numpy_attr('_core.multiarray', 'scalar')
+            allowed['numpy.ndarray'] = _numpy_attr('', 'ndarray')
+            allowed['numpy.dtype'] = _numpy_attr('', 'dtype')
+            RestrictedUnpickler._allowed = allowed
+        return RestrictedUnpickler._allowed
+
+    def find_class(self, module: str, name: str) -> Any:
+        # Python-2 names written by protocol-2 pickles (torch.save's default), e.g. __builtin__.set, copy_reg
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        qualified = f'{module}.{name}'
+        allowed = self.allowed_globals()
+        if qualified in allowed:
+            return allowed[qualified]
+        if module.startswith('numpy.dtypes') or (module == 'numpy' and name.endswith('DType')):
+            return _numpy_attr('dtypes', name)
+        if module.startswith(_PLACEHOLDER_MODULES) and '.' not in name:
+            return PickledGlobalPlaceholder(qualified)
+        if module.startswith(_STUBBED_MODULE_PREFIXES) and '.' not in name:
+            if module.startswith('torch.nn.') and not isinstance(_torch_nn_attr(module, name), type):
+                raise self._refuse(qualified)
+            return _stub_class(module, name)
+        raise self._refuse(qualified)
+
+    def _refuse(self, qualified: str) -> UnsafeCheckpointError:
+        return UnsafeCheckpointError(
+            f'refusing to load {self.source}: it references the global {qualified!r}, which is not a tensor, a '
+            'container or a class of the official PointHMR model. Only load checkpoints from a source you trust; '
+            'if this global is harmless, convert the file to a plain state_dict with the official code first.')
+
+
+def _numpy_attr(submodule: str, name: str) -> Any:
+    import numpy as np
+    owner = np
+    for part in filter(None, submodule.split('.')):
+        owner = getattr(owner, part)
+    return getattr(owner, name)
+
+
+def _torch_nn_attr(module: str, name: str) -> Any:
+    """Look up ``module.name`` inside torch.nn without importing anything outside torch (None when absent)."""
+    owner: Any = torch.nn
+    for part in module.split('.')[2:]:
+        owner = getattr(owner, part, None)
+        if owner is None:
+            return None
+    return getattr(owner, name, None)
+
+
+def _restricted_pickle_module(source: str) -> types.ModuleType:
+    """A stand-in ``pickle`` module for ``torch.load(pickle_module=...)`` whose unpickler is restricted."""
+    unpickler = type('RestrictedUnpickler', (RestrictedUnpickler, ), {'source': source})
+    module = types.ModuleType('pointhmr_restricted_pickle')
+    module.Unpickler = unpickler
+    module.load = lambda file, **kwargs: unpickler(file, **kwargs).load()
+    module.loads = lambda data, **kwargs: unpickler(io.BytesIO(data), **kwargs).load()
+    module.UnpicklingError = pickle.UnpicklingError
+    return module
+
+
+def _is_module_stub(obj: Any) -> bool:
+    return isinstance(obj, PickledModuleStub) and '_modules' in vars(obj) or isinstance(obj, nn.Module)
+
+
+def _walk_module(obj: Any, prefix: str, out: 'OrderedDict[str, Tensor]', skipped: List[str]) -> None:
+    if isinstance(obj, nn.Module):
+        for key, value in obj.state_dict(prefix=prefix, keep_vars=False).items():
+            out[key] = value
+        return
+    attrs = vars(obj)
+    non_persistent = set(attrs.get('_non_persistent_buffers_set') or ())
+    entries = list((attrs.get('_parameters') or {}).items())
+    entries += [(k, v) for k, v in (attrs.get('_buffers') or {}).items() if k not in non_persistent]
+    for name, value in entries:
+        if value is None:
+            continue
+        if not isinstance(value, Tensor) or value.layout != torch.strided:
+            skipped.append(prefix + name)
+            continue
+        out[prefix + name] = value.detach()
+    for name, child in (attrs.get('_modules') or {}).items():
+        if child is not None:
+            _walk_module(child, f'{prefix}{name}.', out, skipped)
+
+
+def _is_tensor_mapping(obj: Any) -> bool:
+    return isinstance(obj, Mapping) and len(obj) > 0 and all(isinstance(v, Tensor) for v in obj.values())
+
+
+def extract_state_dict(obj: Any, source: str = '<checkpoint>') -> 'OrderedDict[str, Tensor]':
+    """Get a flat state_dict out of a loaded checkpoint object (state_dict, mmengine dict, pickled module stub)."""
+    if _is_module_stub(obj):
+        out: 'OrderedDict[str, Tensor]' = OrderedDict()
+        _walk_module(obj, '', out, skipped=[])
+        return out
+    if _is_tensor_mapping(obj):
+        return OrderedDict((str(k), v) for k, v in obj.items())
+    if isinstance(obj, Mapping):
+        for key in ('state_dict', 'model', 'module'):
+            if key in obj:
+                return extract_state_dict(obj[key], source)
+    kind = sorted(map(str, obj.keys()))[:8] if isinstance(obj, Mapping) else type(obj).__name__
+    raise ValueError(f'{source} holds no recognisable PointHMR weights (found {kind}); expected a state_dict, a dict '
+                     "with a 'state_dict' or 'model' entry, or a pickled official PointHMR module")
+
+
+def strip_module_prefix(state_dict: Mapping[str, Tensor], prefix: str = 'module.') -> 'OrderedDict[str, Tensor]':
+    """Remove a leading DataParallel/DDP ``module.`` from every key that has it."""
+    return OrderedDict((k[len(prefix):] if k.startswith(prefix) else k, v) for k, v in state_dict.items())
+
+
+def load_official_checkpoint(path: PathLike) -> 'OrderedDict[str, Tensor]':
+    """Load an official PointHMR checkpoint (state_dict or pickled module) on CPU as an official-named state_dict.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        UnsafeCheckpointError: a pickled file references a global outside the allow-list (nothing from it was run).
+        ValueError: the file holds no recognisable weights.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'official checkpoint {path!r} does not exist; pass the path of PointHMR_*.bin, '
+                                'model.bin or state_dict.bin')
+    try:
+        obj = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError:
+        obj = None  # not a plain tensor container (e.g. the whole pickled module)
+    if obj is None:
+        obj = torch.load(path, map_location='cpu', weights_only=False, pickle_module=_restricted_pickle_module(path))
+    return strip_module_prefix(extract_state_dict(obj, source=path))
+
+
+def _map_key(key: str, rules: Sequence[Tuple[str, str]], direction: str) -> str:
+    for source, target in rules:
+        if key.startswith(source):
+            return target + key[len(source):]
+    known = ', '.join(sorted({s.rstrip('.') for s, _ in rules}))
+    raise KeyError(f'{direction}: key {key!r} has no mapping; expected it to start with one of: {known}')
+
+
+def convert_official_state_dict(official: Mapping[str, Tensor],
+                                target_keys: Optional[Iterable[str]] = None,
+                                drop_unused: bool = False) -> 'OrderedDict[str, Tensor]':
+    """Rename an official state_dict to pointhmr names.
+
+    Args:
+        official: official-named tensors (a leading ``module.`` is stripped).
+        target_keys: the keys of the target model's state_dict. The unused official embeddings
+            (:data:`OFFICIAL_UNUSED_KEYS`) are dropped when the target does not have them.
+        drop_unused: drop the unused embeddings even if the target has them.
+    """
+    targets = None if target_keys is None else set(target_keys)
+    converted: 'OrderedDict[str, Tensor]' = OrderedDict()
+    for key, value in strip_module_prefix(official).items():
+        new_key = _map_key(key, OFFICIAL_TO_POINTHMR_PREFIXES, 'official -> pointhmr')
+        if key in OFFICIAL_UNUSED_KEYS and (drop_unused or (targets is not None and new_key not in targets)):
+            continue
+        converted[new_key] = value
+    return converted
+
+
+def export_to_official(model_state_dict: Mapping[str, Tensor]) -> 'OrderedDict[str, Tensor]':
+    """Rename a pointhmr model state_dict to the official layout (inverse of :func:`convert_official_state_dict`)."""
+    inverse = tuple((target, source) for source, target in OFFICIAL_TO_POINTHMR_PREFIXES)
+    return OrderedDict(
+        (_map_key(k, inverse, 'pointhmr -> official'), v) for k, v in strip_module_prefix(model_state_dict).items())
+
+
+def dropped_official_keys(official: Mapping[str, Tensor], converted: Mapping[str, Tensor]) -> List[str]:
+    """Official keys that :func:`convert_official_state_dict` left out."""
+    kept = set(converted)
+    return [k for k in strip_module_prefix(official) if _map_key(k, OFFICIAL_TO_POINTHMR_PREFIXES, '') not in kept]
+
+
+@dataclass
+class StateDictMismatch:
+    """Differences between a model's state_dict and the weights meant for it."""
+
+    missing: List[str] = field(default_factory=list)
+    unexpected: List[str] = field(default_factory=list)
+    shape_mismatches: List[Tuple[str, Tuple[int, ...], Tuple[int, ...]]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.unexpected or self.shape_mismatches)
+
+    def format(self, limit: int = 20) -> str:
+        """Readable multi-line report, at most ``limit`` names per category."""
+        if self.ok:
+            return 'state_dict matches the model'
+        lines = ['state_dict does not match the model:']
+
+        def section(title: str, items: Sequence[str]) -> None:
+            if items:
+                lines.append(f'  {title} ({len(items)}):')
+                lines.extend(f'    {item}' for item in items[:limit])
+                if len(items) > limit:
+                    lines.append(f'    ... and {len(items) - limit} more')
+
+        section('missing in checkpoint', self.missing)
+        section('unexpected in checkpoint', self.unexpected)
+        section('shape mismatch (checkpoint vs model)',
+                [f'{k}: {tuple(got)} vs {tuple(want)}' for k, got, want in self.shape_mismatches])
+        return '\n'.join(lines)
+
+
+def compare_state_dicts(model_state: Mapping[str, Tensor], weights: Mapping[str, Tensor]) -> StateDictMismatch:
+    """List missing / unexpected keys and shape mismatches of ``weights`` against ``model_state``."""
+    report = StateDictMismatch()
+    report.missing = [k for k in model_state if k not in weights]
+    report.unexpected = [k for k in weights if k not in model_state]
+    report.shape_mismatches = [(k, tuple(weights[k].shape), tuple(model_state[k].shape)) for k in model_state
+                               if k in weights and tuple(weights[k].shape) != tuple(model_state[k].shape)]
+    return report
+
+
+def load_state_dict_strictly(model: nn.Module,
+                             state_dict: Mapping[str, Tensor],
+                             allow_missing: Iterable[str] = ()) -> StateDictMismatch:
+    """Load ``state_dict`` into ``model``; raise :class:`CheckpointMismatchError` with a full report on any mismatch.
+
+    ``allow_missing`` lists model keys that may be absent (kept at their current values).
+    """
+    report = compare_state_dicts(model.state_dict(), state_dict)
+    allowed = set(allow_missing)
+    report.missing = [k for k in report.missing if k not in allowed]
+    if not report.ok:
+        raise CheckpointMismatchError(report)
+    model.load_state_dict(state_dict, strict=not allowed)
+    return report
+
+
+def convert_official_checkpoint(path: PathLike,
+                                model: Optional[nn.Module] = None,
+                                drop_unused: bool = False) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
+    """Load an official file, convert it to pointhmr names and (if ``model`` is given) load it strictly into the model.
+
+    Returns:
+        ``(converted_state_dict, dropped_official_keys)``.
+    """
+    official = load_official_checkpoint(path)
+    target_keys = None if model is None else model.state_dict().keys()
+    converted = convert_official_state_dict(official, target_keys=target_keys, drop_unused=drop_unused)
+    dropped = dropped_official_keys(official, converted)
+    if model is not None:
+        allow_missing = [_map_key(k, OFFICIAL_TO_POINTHMR_PREFIXES, '') for k in dropped]
+        load_state_dict_strictly(model, converted, allow_missing=allow_missing)
+    return converted, dropped
+
+
+def count_tensors(state_dict: Mapping[str, Tensor]) -> Counter:
+    """``Counter`` with the number of tensors, parameters (elements of float tensors) and integer buffers."""
+    counts: Counter = Counter()
+    for value in state_dict.values():
+        counts['tensors'] += 1
+        if value.is_floating_point():
+            counts['elements'] += value.numel()
+        else:
+            counts['integer_tensors'] += 1
+    return counts
+
+
+__all__ = [
+    'OFFICIAL_TO_POINTHMR_PREFIXES', 'OFFICIAL_UNUSED_KEYS', 'UnsafeCheckpointError', 'CheckpointMismatchError',
+    'RestrictedUnpickler', 'StateDictMismatch', 'load_official_checkpoint', 'extract_state_dict', 'strip_module_prefix',
+    'convert_official_state_dict', 'export_to_official', 'dropped_official_keys', 'compare_state_dicts',
+    'load_state_dict_strictly', 'convert_official_checkpoint', 'count_tensors'
+]

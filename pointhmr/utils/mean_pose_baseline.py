@@ -1,0 +1,95 @@
+"""Mean-pose baseline: the errors of predicting the training set's mean joints / mesh for every test sample.
+
+A model that learned anything must beat it; ``tools/train.py`` prints "model vs baseline" after runs whose config sets
+``report_mean_pose_baseline = True`` (the synthetic CPU config).
+"""
+from typing import Dict, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.dataset import BaseDataset
+from mmpose.registry import DATASETS, MODELS
+from torch import nn
+
+from pointhmr.body.joints import H36M_PELVIS
+from pointhmr.evaluation.mesh_metric import center_at_mid_hip, gt_joints_14, joint_errors, vertex_errors
+
+DatasetLike = Union[BaseDataset, dict]
+
+
+def _labels(dataset: DatasetLike, max_samples: Optional[int]) -> Dict[str, np.ndarray]:
+    """Stack the raw 3D labels of a dataset (``get_data_info``, no pipeline)."""
+    if isinstance(dataset, dict):
+        dataset = DATASETS.build(dict(dataset, pipeline=[]))
+    count = len(dataset) if max_samples is None else min(len(dataset), max_samples)
+    if count == 0:
+        raise ValueError(f'mean_pose_baseline: dataset {dataset!r} is empty')
+    items = [dataset.get_data_info(i) for i in range(count)]
+
+    def stacked(key: str) -> np.ndarray:
+        if key not in items[0]:
+            raise KeyError(f'mean_pose_baseline: dataset items have no {key!r}; expected MeshTSVDataset-style items')
+        return np.stack([np.asarray(item[key], dtype=np.float64) for item in items])
+
+    return dict(keypoints_3d=stacked('keypoints_3d').reshape(count, 24, -1), has_3d=stacked('has_3d_joints') > 0,
+                pose=stacked('smpl_pose').reshape(count, 72), betas=stacked('smpl_betas').reshape(count, -1),
+                has_smpl=stacked('has_smpl') > 0)
+
+
+def _centred_meshes(body_model: nn.Module, pose: np.ndarray, betas: np.ndarray, chunk: int = 64) -> np.ndarray:
+    meshes = []
+    with torch.no_grad():
+        for start in range(0, len(pose), chunk):
+            vertices = body_model(torch.as_tensor(pose[start:start + chunk], dtype=torch.float32),
+                                  torch.as_tensor(betas[start:start + chunk], dtype=torch.float32))
+            pelvis = body_model.h36m_joints(vertices)[:, H36M_PELVIS:H36M_PELVIS + 1]
+            meshes.append((vertices - pelvis).double().numpy())
+    return np.concatenate(meshes)
+
+
+def mean_pose_baseline(train_dataset: DatasetLike,
+                       test_dataset: DatasetLike,
+                       body_model: Optional[Union[dict, nn.Module]] = None,
+                       max_samples: Optional[int] = None) -> Dict[str, float]:
+    """Errors (mm) of predicting the training mean for every test sample, with MeshMetric's protocol.
+
+    Args:
+        train_dataset / test_dataset: built datasets or dataset configs (MeshTSVDataset items: ``keypoints_3d``,
+            ``has_3d_joints``, ``smpl_pose``, ``smpl_betas``, ``has_smpl``); the pipeline is not run.
+        body_model: when given (config or module), also the mean pelvis-centred GT mesh -> ``MPVPE`` / ``PA-MPVPE``.
+        max_samples: use at most this many items of each split.
+
+    Returns:
+        ``MPJPE`` and ``PA-MPJPE`` (J14, the mean of the mid-hip-centred training joints), plus ``MPVPE`` and
+        ``PA-MPVPE`` when a body model is given and both splits have SMPL labels.
+    """
+    train, test = _labels(train_dataset, max_samples), _labels(test_dataset, max_samples)
+    if not train['has_3d'].any() or not test['has_3d'].any():
+        raise ValueError('mean_pose_baseline: both splits need samples with 3D joints (has_3d_joints = 1)')
+    mean_joints = center_at_mid_hip(gt_joints_14(train['keypoints_3d'][train['has_3d']])).mean(axis=0)
+    gt = gt_joints_14(test['keypoints_3d'][test['has_3d']])
+    errors = joint_errors(np.broadcast_to(mean_joints, gt.shape), gt)
+    result = {'MPJPE': 1000 * float(errors['mpjpe'].mean()), 'PA-MPJPE': 1000 * float(errors['pa_mpjpe'].mean())}
+    if body_model is not None and train['has_smpl'].any() and test['has_smpl'].any():
+        if isinstance(body_model, dict):
+            body_model = MODELS.build(body_model)
+        mean_mesh = _centred_meshes(body_model, train['pose'][train['has_smpl']],
+                                    train['betas'][train['has_smpl']]).mean(axis=0)
+        gt_meshes = _centred_meshes(body_model, test['pose'][test['has_smpl']], test['betas'][test['has_smpl']])
+        errors = vertex_errors(np.broadcast_to(mean_mesh, gt_meshes.shape), gt_meshes)
+        result['MPVPE'] = 1000 * float(errors['mpvpe'].mean())
+        result['PA-MPVPE'] = 1000 * float(errors['pa_mpvpe'].mean())
+    return result
+
+
+def format_baseline_comparison(model_metrics: Dict[str, float], baseline: Dict[str, float],
+                               names: Sequence[str] = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE')) -> str:
+    """A small text table ``metric | model | mean-pose baseline`` (model keys may carry a ``prefix/``)."""
+    unprefixed = {key.split('/')[-1]: value for key, value in model_metrics.items()}
+    lines = [f'{"metric":<10} {"model (mm)":>12} {"mean-pose baseline (mm)":>25}']
+    for name in names:
+        if name in unprefixed or name in baseline:
+            model_value = f'{unprefixed[name]:.2f}' if name in unprefixed else '-'
+            baseline_value = f'{baseline[name]:.2f}' if name in baseline else '-'
+            lines.append(f'{name:<10} {model_value:>12} {baseline_value:>25}')
+    return '\n'.join(lines)

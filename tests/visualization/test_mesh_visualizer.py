@@ -1,0 +1,122 @@
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS, VISUALIZERS
+from mmpose.structures import PoseDataSample
+
+from pointhmr.visualization import MeshVisualizer
+from pointhmr.visualization.renderer import project_weak_perspective_to_image
+
+H, W = 120, 160
+
+
+def _sample(vertices, num_people=1, per_instance_crops=False):
+    sample = PoseDataSample(metainfo=dict(input_center=np.array([80.0, 60.0]), input_scale=np.array([100.0, 100.0]),
+                                          ori_shape=(H, W), img_shape=(H, W)))
+    pred = InstanceData()
+    pred.vertices = np.repeat(vertices[None], num_people, 0).astype(np.float32)
+    pred.camera = np.tile(np.array([[0.8, 0.0, 0.0]], np.float32), (num_people, 1))
+    pred.keypoints = np.tile(np.array([[[80.0, 60.0]] * 17], np.float32), (num_people, 1, 1))
+    pred.keypoint_scores = np.ones((num_people, 17), np.float32)
+    pred.bboxes = np.tile(np.array([[30.0, 10.0, 130.0, 110.0]], np.float32), (num_people, 1))
+    if per_instance_crops:
+        pred.input_center = np.array([[60.0, 60.0], [100.0, 60.0]])[:num_people]
+        pred.input_scale = np.full((num_people, 2), 100.0)
+        pred.keypoints[:, 0] = pred.input_center  # pelvis keypoint at the crop centre, as the camera (0.8, 0, 0) puts it
+    sample.pred_instances = pred
+    return sample
+
+
+def _image():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 60, size=(H, W, 3), dtype=np.uint8)
+
+
+def test_mesh_overlay_and_side_view_on_a_synthetic_body(tmp_path, toy_body):
+    vertices, faces = toy_body
+    visualizer = MeshVisualizer(name='test_mesh_overlay', faces=faces)
+    image = _image()
+    out_file = tmp_path / 'vis.png'
+    drawn = visualizer.add_datasample('sample', image, _sample(vertices), out_file=str(out_file))
+    assert drawn.shape == (H, 2 * W, 3)
+    np.testing.assert_array_equal(cv2.imread(str(out_file))[..., ::-1], drawn)
+    front, side = drawn[:, :W], drawn[:, W:]
+    projected = project_weak_perspective_to_image(vertices, (0.8, 0.0, 0.0), (80.0, 60.0), 100.0)
+    changed = np.any(front != image, axis=2)
+    ys, xs = np.nonzero(changed)
+    assert abs(xs.min() - projected[:, 0].min()) <= 2 and abs(ys.max() - projected[:, 1].max()) <= 2
+    # mesh pixels are the light-blue body colour: blue channel brightest (image is RGB)
+    assert np.mean(front[changed][:, 2]) > np.mean(front[changed][:, 0])
+    assert np.any(side != 255) and np.mean(side == 255) > 0.5
+
+
+def test_side_view_can_be_disabled_and_gt_keypoints_of_another_joint_set_are_drawn(toy_body):
+    vertices, faces = toy_body
+    visualizer = MeshVisualizer(name='test_no_side', faces=faces, draw_side_view=False)
+    visualizer.set_dataset_meta(dict(keypoint_colors=np.zeros((17, 3), np.uint8), skeleton_links=[(0, 1)]))
+    sample = _sample(vertices)
+    sample.gt_instances = InstanceData(keypoints=np.full((1, 24, 2), 40.0), keypoints_visible=np.ones((1, 24)))
+    drawn = visualizer.add_datasample('sample', _image(), sample)
+    assert drawn.shape == (H, 2 * W, 3)  # GT keypoints | overlay
+    assert np.any(drawn[:, :W] != _image())
+    assert visualizer.skeleton == [(0, 1)]  # restored after drawing J24 labels
+
+
+def test_without_vertices_it_draws_keypoints(toy_body):
+    _, faces = toy_body
+    sample = _sample(np.zeros((4, 3)))
+    del sample.pred_instances.vertices
+    sample.pred_instances.keypoints[0, :, 0] = np.linspace(20, 140, 17)
+    visualizer = MeshVisualizer(name='test_fallback', faces=faces, radius=2)
+    drawn = visualizer.add_datasample('s', _image(), sample, draw_gt=False)
+    assert drawn.shape == (H, W, 3)  # no side-view panel
+    changed = np.any(drawn != _image(), axis=2)
+    for x in np.linspace(20, 140, 17):
+        assert changed[60, int(round(x))]  # a dot on every keypoint
+    assert not changed[:40].any()  # and nothing else (no mesh)
+
+
+def test_missing_faces_warns_and_falls_back(toy_body):
+    vertices, _ = toy_body
+    visualizer = MeshVisualizer(name='test_missing_faces')
+    with pytest.warns(UserWarning, match='no mesh faces'):
+        drawn = visualizer.add_datasample('s', _image(), _sample(vertices), draw_gt=False)
+    assert drawn.shape == (H, W, 3)
+
+
+def test_faces_from_dataset_meta_and_from_a_body_model_config(toy_body):
+    vertices, faces = toy_body
+    from_meta = MeshVisualizer(name='test_meta_faces')
+    from_meta.set_dataset_meta(dict(mesh_faces=faces))
+    np.testing.assert_array_equal(from_meta.mesh_faces, faces)
+
+    @MODELS.register_module(name='_ToyBodyForVisualizerTest', force=True)
+    class _ToyBody:
+        def __init__(self):
+            self.faces = faces
+
+    built = VISUALIZERS.build(dict(type='MeshVisualizer', name='test_cfg_faces',
+                                   body_model=dict(type='_ToyBodyForVisualizerTest')))
+    assert isinstance(built, MeshVisualizer)
+    np.testing.assert_array_equal(built.mesh_faces, faces)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert built.add_datasample('s', _image(), _sample(vertices)).shape == (H, 2 * W, 3)
+
+
+def test_several_people_need_per_instance_crops(toy_body):
+    vertices, faces = toy_body
+    visualizer = MeshVisualizer(name='test_multi', faces=faces, draw_side_view=False)
+    with pytest.raises(ValueError, match='per-person input_center'):
+        visualizer.add_datasample('s', _image(), _sample(vertices, num_people=2))
+    drawn = visualizer.add_datasample('s', _image(), _sample(vertices, num_people=2, per_instance_crops=True))
+    changed = np.any(drawn != _image(), axis=2)
+    assert changed[:, :70].any() and changed[:, 90:].any()  # two bodies, left and right of the centre
+
+
+def test_bad_faces_are_rejected():
+    with pytest.raises(ValueError, match=r'\(F, 3\)'):
+        MeshVisualizer(name='test_bad_faces', faces=np.zeros((5, 4), np.int64))

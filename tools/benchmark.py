@@ -1,0 +1,400 @@
+"""Benchmark the PointHMR model: parameters, FLOPs, latency, throughput, training step time and peak memory.
+
+Example (CPU, small repetition counts so it finishes in a few minutes on 2 cores)::
+
+    python tools/benchmark.py --device cpu --iters 2 --warmup 1 --batch-sizes 1 16 --train-batch-size 2 --reference
+
+``--reference`` also times a deliberately straightforward port of the official forward pass (sharing our weights):
+sine encodings recomputed from a padding mask every call, the 112x112 loss heatmap always built, sequence-first
+``nn.MultiheadAttention`` maths with attention weights returned, and per-sample sparse up-sampling loops. Both columns
+are printed side by side, and the reference's vertices are compared with ours (same weights -> same output).
+
+Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = increase of the process's
+resident set size over its value before the phase, sampled from ``/proc/self/statm`` every 2 ms (includes allocator
+caching; approximate).
+"""
+import argparse
+import copy
+import math
+import os
+import statistics
+import sys
+import threading
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import pointhmr  # noqa: E402,F401  (registers the modules, applies the CPU compatibility fixes)
+
+INPUT_SIZE = 224
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', help='mmengine config with a `model` dict (default: the default PointHMR model)')
+    parser.add_argument('--light', action='store_true', help='use the light test variant instead of the default model')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 16],
+                        help='latency is measured at the first size, throughput at the last')
+    parser.add_argument('--train-batch-size', type=int, default=2, help='batch size of the training-step measurement')
+    parser.add_argument('--iters', type=int, default=3, help='timed repetitions per measurement (median reported)')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed repetitions before each measurement')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
+    parser.add_argument('--reference', action='store_true', help='also time the straightforward official-style port')
+    parser.add_argument('--skip-flops', action='store_true')
+    parser.add_argument('--skip-train', action='store_true')
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# model building and our forward
+# ---------------------------------------------------------------------------------------------------------------------
+def build_model(config: Optional[str], light: bool = False) -> nn.Module:
+    """Build the estimator from ``config`` (a file with a ``model`` dict) or a default PointHMR model config."""
+    from mmpose.registry import MODELS
+
+    from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
+    if config:
+        from mmengine.config import Config
+        model_cfg = Config.fromfile(config).model
+    else:
+        model_cfg = pointhmr_light_model() if light else pointhmr_hrnet_w32_model()
+    return MODELS.build(copy.deepcopy(model_cfg))
+
+
+class TensorForward(nn.Module):
+    """Our model as ``images (B, 3, H, W) -> tensors``: backbone, neck, head forward (no data preprocessing)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: Tensor):
+        return self.model._forward(images)
+
+
+def vertices_of(outputs) -> Tensor:
+    """The full-resolution vertices (B, V, 3) from our head output or the reference tuple."""
+    if isinstance(outputs, dict):
+        for key in ('vertices', 'vertices_6890', 'verts'):
+            if key in outputs:
+                return outputs[key]
+    if hasattr(outputs, 'vertices'):
+        return outputs.vertices
+    if isinstance(outputs, (tuple, list)):
+        candidates = [t for t in outputs if isinstance(t, Tensor) and t.dim() == 3 and t.shape[-1] == 3]
+        return max(candidates, key=lambda t: t.shape[1])
+    raise TypeError(f'cannot find vertices in model output of type {type(outputs).__name__}')
+
+
+def surrogate_loss(outputs) -> Tensor:
+    """Sum of mean squares of every floating output tensor: exercises the full backward at negligible cost."""
+    if isinstance(outputs, dict):
+        tensors = list(outputs.values())
+    elif hasattr(outputs, '_asdict'):
+        tensors = list(outputs._asdict().values())
+    else:
+        tensors = list(outputs)
+    tensors = [t for t in tensors if isinstance(t, Tensor) and t.is_floating_point() and t.requires_grad]
+    return sum(t.square().mean() for t in tensors)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the straightforward official-style port (reference)
+# ---------------------------------------------------------------------------------------------------------------------
+def official_sine_position(batch: int, height: int, width: int, channels: int, device: torch.device) -> Tensor:
+    """DETR-style sine encoding recomputed from an all-valid padding mask (as the official code does every call)."""
+    not_mask = torch.ones(batch, height, width, device=device)
+    y_embed = not_mask.cumsum(1, dtype=torch.float32)
+    x_embed = not_mask.cumsum(2, dtype=torch.float32)
+    eps, scale = 1e-6, 2 * math.pi
+    y_embed = y_embed / (y_embed[:, -1:, :] + eps) * scale
+    x_embed = x_embed / (x_embed[:, :, -1:] + eps) * scale
+    per_axis = channels // 2
+    dim_t = torch.arange(per_axis, dtype=torch.float32, device=device)
+    dim_t = 10000**(2 * (dim_t // 2) / per_axis)
+    pos_x = x_embed[:, :, :, None] / dim_t
+    pos_y = y_embed[:, :, :, None] / dim_t
+    pos_x = torch.stack((pos_x[:, :, :, 0::2].sin(), pos_x[:, :, :, 1::2].cos()), dim=4).flatten(3)
+    pos_y = torch.stack((pos_y[:, :, :, 0::2].sin(), pos_y[:, :, :, 1::2].cos()), dim=4).flatten(3)
+    return torch.cat((pos_y, pos_x), dim=3).permute(0, 3, 1, 2)
+
+
+def official_encoder_layer(layer: nn.Module, x: Tensor, mask: Optional[Tensor]) -> Tensor:
+    """Pre-LN layer on sequence-first tokens (L, B, C), MHA maths as nn.MultiheadAttention's general path."""
+    attn = layer.self_attn
+    y = layer.norm1(x)
+    y = F.multi_head_attention_forward(
+        y, y, y, attn.embed_dim, attn.num_heads, attn.in_proj_weight, attn.in_proj_bias, None, None, False,
+        attn.dropout, attn.out_proj.weight, attn.out_proj.bias, training=layer.training, attn_mask=mask,
+        need_weights=True)[0]
+    x = x + layer.dropout1(y)
+    y = layer.linear2(layer.dropout(F.relu(layer.linear1(layer.norm2(x)))))
+    return x + layer.dropout2(y)
+
+
+def per_sample_sparse_upsample(matrix: Tensor, x: Tensor) -> Tensor:
+    """Official ``Mesh.upsample``: one sparse matmul per sample in a Python loop."""
+    return torch.stack([torch.sparse.mm(matrix, x[i]) for i in range(x.shape[0])], dim=0)
+
+
+class OfficialStyleReference(nn.Module):
+    """Official PointHMR forward, ported literally, sharing the weights of our model (``model.backbone/neck/head``).
+
+    Returns ``(cam (B,3), joints (B,14,3), verts431, verts1723, verts6890, heatmap (B,431,12544))`` like the official
+    network, including the 112x112 loss heatmap that the official forward always builds.
+    """
+
+    def __init__(self, model: nn.Module, attn_masks: Sequence[Optional[Tensor]], upsample_matrices: Sequence[Tensor]):
+        super().__init__()
+        self.backbone, self.neck, self.head = model.backbone, model.neck, model.head
+        self.attn_masks = list(attn_masks)
+        self.upsample_matrices = list(upsample_matrices)  # [(1723, 431), (6890, 1723)] sparse
+
+    def forward(self, images: Tensor) -> Tuple[Tensor, ...]:
+        neck, head, regressor = self.neck, self.head, self.head.transformer
+        features = self.backbone(images)
+        x, x2 = features[neck.in_indices[0]], features[neck.in_indices[1]]
+        batch, device = images.shape[0], images.device
+        heatmap = neck.heatmap_layer(x)
+        heatmap_112 = F.interpolate(heatmap, scale_factor=2, mode='nearest').flatten(2).softmax(dim=2)
+        weights = heatmap.flatten(2).softmax(dim=2)
+        target = neck.feature_extract_layer(x)
+        target = target + official_sine_position(batch, *target.shape[2:], target.shape[1], device)
+        vertex_tokens = torch.bmm(weights, target.flatten(2).transpose(1, 2))
+        cam_token = neck.cam_layer(vertex_tokens.transpose(1, 2)).transpose(1, 2)
+        grid = neck.grid_layer(x2)
+        grid = grid + official_sine_position(batch, *grid.shape[2:], grid.shape[1], device)
+        grid_tokens = grid.flatten(2).transpose(1, 2)
+        joint_tokens = head.joint_token_embed.weight[None].expand(batch, -1, -1)
+        tokens = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
+        position = head.token_position_embed.weight[None].expand(batch, -1, -1)
+        h = torch.cat((tokens, position), dim=2).transpose(0, 1)  # sequence-first (L, B, C)
+        for index, (stack, mask) in enumerate(zip(regressor.stacks, self.attn_masks)):
+            if index == 2:
+                h = regressor.dim_reduce(h)
+            for layer in stack.layers:
+                h = official_encoder_layer(layer, h, mask)
+            if stack.norm is not None:
+                h = stack.norm(h)
+        cam = regressor.cam_predictor(h[0])
+        xyz = regressor.xyz_regressor(h[1 + regressor.num_grid_tokens:]).transpose(0, 1)
+        num_joints = head.joint_token_embed.weight.shape[0]
+        joints, verts431 = xyz[:, :num_joints], xyz[:, num_joints:]
+        verts1723 = per_sample_sparse_upsample(self.upsample_matrices[0], verts431)
+        verts6890 = per_sample_sparse_upsample(self.upsample_matrices[1], verts1723)
+        return cam, joints, verts431, verts1723, verts6890, heatmap_112
+
+
+def reference_from_model(model: nn.Module) -> OfficialStyleReference:
+    """Build the reference port from our model's weights, attention masks and the body sampler's sparse U matrices."""
+    head = model.head
+    sampler = head.body_model.sampler
+    upsample = [sampler.up_1.float().coalesce(), sampler.up_0.float().coalesce()]  # 431 -> 1723, 1723 -> 6890
+    return OfficialStyleReference(model, head.attention_masks, upsample)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# measurements
+# ---------------------------------------------------------------------------------------------------------------------
+class PeakMemory:
+    """Context manager measuring peak memory of a phase (CUDA allocator peak, or sampled CPU RSS increase), in MiB."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.peak_mib = float('nan')
+        self._stop = threading.Event()
+
+    @staticmethod
+    def _rss_bytes() -> int:
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self._max = max(self._max, self._rss_bytes())
+            time.sleep(0.002)
+
+    def __enter__(self) -> 'PeakMemory':
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self._base = torch.cuda.memory_allocated()
+        elif os.path.exists('/proc/self/statm'):
+            self._base = self._max = self._rss_bytes()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize()
+            self.peak_mib = (torch.cuda.max_memory_allocated() - self._base) / 2**20
+        elif hasattr(self, '_thread'):
+            self._stop.set()
+            self._thread.join()
+            self.peak_mib = (max(self._max, self._rss_bytes()) - self._base) / 2**20
+
+
+def time_call(fn: Callable[[], object], iters: int, warmup: int, device: torch.device) -> List[float]:
+    """Seconds per call for ``iters`` timed calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(iters):
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def count_parameters(net: nn.Module, images: Tensor) -> Tuple[int, int]:
+    """(total, used): used = parameters that receive a gradient from a surrogate loss on one forward pass."""
+    net.train()
+    net.zero_grad(set_to_none=True)
+    surrogate_loss(net(images)).backward()
+    total = sum(p.numel() for p in net.parameters())
+    used = sum(p.numel() for p in net.parameters() if p.grad is not None)
+    net.zero_grad(set_to_none=True)
+    return total, used
+
+
+def count_flops(net: nn.Module, images: Tensor) -> Tuple[float, str]:
+    """FLOPs of one forward pass, one fused multiply-add counted as one flop, and the counter used.
+
+    mmengine.analysis (jit trace) is tried first; models whose trace fails (e.g. sparse constants) are counted with
+    torch.utils.flop_counter (dispatch level; its 2-per-multiply-add count is halved to match).
+    """
+    net.eval()
+    with torch.no_grad():
+        try:
+            from mmengine.analysis import FlopAnalyzer
+            analyzer = FlopAnalyzer(net, (images, ))
+            analyzer.unsupported_ops_warnings(False)
+            analyzer.uncalled_modules_warnings(False)
+            return float(analyzer.total()), 'mmengine.analysis'
+        except Exception as error:  # noqa: BLE001 - tracing limitations only change the counter used
+            from torch.utils.flop_counter import FlopCounterMode
+            counter = FlopCounterMode(display=False)
+            with counter:
+                net(images)
+            return counter.get_total_flops() / 2, f'torch.utils.flop_counter ({type(error).__name__} in jit trace)'
+
+
+def measure(net: nn.Module, args: argparse.Namespace, device: torch.device) -> Dict[str, object]:
+    """All measurements for one forward implementation."""
+    results: Dict[str, object] = {}
+    generator = torch.Generator().manual_seed(args.seed)
+
+    def images(batch: int) -> Tensor:
+        return torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=generator).to(device)
+
+    results['params_total'], results['params_used'] = count_parameters(net, images(1))
+    if not args.skip_flops:
+        flops, counter = count_flops(net, images(1))
+        results['gflops'] = flops / 1e9
+        results['flops_counter'] = counter
+    net.eval()
+    latency_batch, throughput_batch = args.batch_sizes[0], args.batch_sizes[-1]
+    with torch.inference_mode():
+        x = images(latency_batch)
+        results['latency_ms'] = 1e3 * statistics.median(time_call(lambda: net(x), args.iters, args.warmup, device))
+        x = images(throughput_batch)
+        with PeakMemory(device) as memory:
+            seconds = statistics.median(time_call(lambda: net(x), args.iters, args.warmup, device))
+        results['throughput'] = throughput_batch / seconds
+        results['infer_peak_mib'] = memory.peak_mib
+    if not args.skip_train:
+        net.train()
+        optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=1e-5)
+        x = images(args.train_batch_size)
+
+        def step() -> None:
+            optimizer.zero_grad(set_to_none=True)
+            surrogate_loss(net(x)).backward()
+            optimizer.step()
+
+        with PeakMemory(device) as memory:
+            results['train_step_s'] = statistics.median(time_call(step, args.iters, args.warmup, device))
+        results['train_peak_mib'] = memory.peak_mib
+        optimizer.zero_grad(set_to_none=True)
+    return results
+
+
+def compare_outputs(ours: nn.Module, reference: nn.Module, device: torch.device) -> float:
+    """Largest absolute vertex difference between our forward and the reference (eval mode, same input)."""
+    ours.eval()
+    reference.eval()
+    x = torch.randn(2, 3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(1)).to(device)
+    with torch.inference_mode():
+        return (vertices_of(ours(x)) - vertices_of(reference(x))).abs().max().item()
+
+
+ROWS = (
+    ('params_total', 'parameters, total (M)', lambda v: f'{v / 1e6:.3f}'),
+    ('params_used', 'parameters, used (M)', lambda v: f'{v / 1e6:.3f}'),
+    ('gflops', 'FLOPs @1x3x224x224 (G, mult-add = 1)', lambda v: f'{v:.2f}'),
+    ('latency_ms', 'latency, batch {lb} (ms, median)', lambda v: f'{v:.1f}'),
+    ('throughput', 'throughput, batch {tb} (img/s)', lambda v: f'{v:.2f}'),
+    ('infer_peak_mib', 'inference peak memory, batch {tb} (MiB)', lambda v: f'{v:.0f}'),
+    ('train_step_s', 'train step fwd+bwd+Adam, batch {trb} (s)', lambda v: f'{v:.3f}'),
+    ('train_peak_mib', 'train step peak memory, batch {trb} (MiB)', lambda v: f'{v:.0f}'),
+)
+
+
+def format_table(columns: Dict[str, Dict[str, float]], args: argparse.Namespace) -> str:
+    names = list(columns)
+    labels = {
+        key: label.format(lb=args.batch_sizes[0], tb=args.batch_sizes[-1], trb=args.train_batch_size)
+        for key, label, _ in ROWS
+    }
+    width = max(len(v) for v in labels.values())
+    lines = [f'{"metric":<{width}}  ' + '  '.join(f'{n:>14}' for n in names)]
+    lines.append('-' * len(lines[0]))
+    for key, _, fmt in ROWS:
+        if any(key in columns[n] for n in names):
+            cells = [fmt(columns[n][key]) if key in columns[n] else '-' for n in names]
+            lines.append(f'{labels[key]:<{width}}  ' + '  '.join(f'{c:>14}' for c in cells))
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        print('error: --device cuda requested but CUDA is not available; use --device cpu', file=sys.stderr)
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)
+    model = build_model(args.config, args.light).to(device)
+    columns = {'pointhmr': measure(TensorForward(model), args, device)}
+    if args.reference:
+        reference = reference_from_model(model).to(device)
+        columns['official-style'] = measure(reference, args, device)
+        difference = compare_outputs(TensorForward(model), reference, device)
+    memory_note = ('torch.cuda.max_memory_allocated' if device.type == 'cuda' else
+                   'CPU: process RSS increase over the phase start, sampled every 2 ms')
+    print(f'device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, '
+          f'iters {args.iters} (median) after {args.warmup} warm-up, peak memory = {memory_note}')
+    print(format_table(columns, args))
+    for name, column in columns.items():
+        if 'flops_counter' in column:
+            print(f'FLOPs of {name} counted with {column["flops_counter"]}')
+    if args.reference:
+        print(f'max |vertices(pointhmr) - vertices(official-style)| = {difference:.3e} m (eval mode, same weights)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
