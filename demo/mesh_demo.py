@@ -114,14 +114,21 @@ def write_results(results: Dict[str, np.ndarray], out_dir: Path, stem: str, **ex
 
 
 def run_images(inferencer, images: List[Path], args, box_file, out_dir: Path) -> int:
+    """Process the images; returns the number that failed (unreadable image or bad boxes)."""
+    from pointhmr.apis import load_image
     export = args.export or 'obj'
-    total = 0
+    failures = 0
     for image_path in images:
-        boxes = boxes_for(box_file, image_path.name, image_path.stem)
-        results = inferencer(str(image_path), bboxes=boxes, bbox_format=args.bbox_format)
+        try:
+            image, _ = load_image(image_path)
+            boxes = boxes_for(box_file, image_path.name, image_path.stem)
+            results = inferencer(image, bboxes=boxes, bbox_format=args.bbox_format)
+        except ValueError as error:  # one unreadable image or bad box entry does not stop a folder
+            print(f'error: skipping {image_path}: {error}', file=sys.stderr)
+            failures += 1
+            continue
         num = len(results['vertices'])
-        total += num
-        drawn = inferencer.visualize(str(image_path), results, side_view=args.side_view)
+        drawn = inferencer.visualize(image, results, side_view=args.side_view)
         out_image = out_dir / f'{image_path.stem}_mesh.jpg'
         cv2.imwrite(str(out_image), drawn)
         meshes = export_meshes(results, inferencer.faces, out_dir / 'meshes', image_path.stem,
@@ -133,10 +140,11 @@ def run_images(inferencer, images: List[Path], args, box_file, out_dir: Path) ->
         else:
             print(f'{image_path}: {num} person(s) -> {out_image}, {image_path.stem}_results.npz/.json, '
                   f'{len(meshes)} mesh file(s)')
-    return total
+    return failures
 
 
 def run_video(inferencer, video: Path, args, box_file, out_dir: Path) -> int:
+    """Process the frames into one video and one result file; returns the number of person detections."""
     from pointhmr.apis import RESULT_FIELDS
     capture = cv2.VideoCapture(str(video))
     if not capture.isOpened():
@@ -199,12 +207,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if kind == 'video':
             run_video(inferencer, inputs, args, box_file, out_dir)
-        else:
-            run_images(inferencer, inputs, args, box_file, out_dir)
+            return 0
+        return 1 if run_images(inferencer, inputs, args, box_file, out_dir) else 0
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == '__main__':

@@ -9,6 +9,11 @@ sine encodings recomputed from a padding mask every call, the 112x112 loss heatm
 ``nn.MultiheadAttention`` maths with attention weights returned, and per-sample sparse up-sampling loops. Both columns
 are printed side by side, and the reference's vertices are compared with ours (same weights -> same output).
 
+Inference (latency, throughput) runs our ``extract_feat`` + ``head.predict`` and the reference's full forward (the
+official evaluation calls the whole network). Parameters ("used" = receives a gradient), FLOPs and the training step
+use the full forward of each with a surrogate loss (sum of mean squares of every output) so both columns do the same
+work; an extra row times our training step with the real ``model.loss`` on synthetic labels.
+
 Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = increase of the process's
 resident set size over its value before the phase, sampled from ``/proc/self/statm`` every 2 ms (includes allocator
 caching; approximate).
@@ -91,6 +96,38 @@ def vertices_of(outputs) -> Tensor:
         candidates = [t for t in outputs if isinstance(t, Tensor) and t.dim() == 3 and t.shape[-1] == 3]
         return max(candidates, key=lambda t: t.shape[1])
     raise TypeError(f'cannot find vertices in model output of type {type(outputs).__name__}')
+
+
+def predict_instances(model: nn.Module, images: Tensor):
+    """What inference runs: features, then the head's ``predict`` (no loss heatmap, numpy results)."""
+    return model.head.predict(model.extract_feat(images), None)
+
+
+def synthetic_data_samples(batch: int, seed: int = 0) -> list:
+    """Training labels following docs/architecture.md (random values; only shapes and flags matter here)."""
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+    generator = torch.Generator().manual_seed(seed)
+    samples = []
+    for _ in range(batch):
+        labels = InstanceData()
+        labels.keypoints_2d = torch.cat((torch.rand(1, 24, 2, generator=generator) * 2 - 1, torch.ones(1, 24, 1)), 2)
+        labels.keypoints_3d = torch.cat((torch.randn(1, 24, 3, generator=generator) * 0.3, torch.ones(1, 24, 1)), 2)
+        labels.smpl_pose = torch.randn(1, 72, generator=generator) * 0.2
+        labels.smpl_betas = torch.randn(1, 10, generator=generator) * 0.5
+        labels.has_2d_joints = torch.ones(1)
+        labels.has_3d_joints = torch.ones(1)
+        labels.has_smpl = torch.ones(1)
+        sample = PoseDataSample(metainfo=dict(input_size=(INPUT_SIZE, INPUT_SIZE)))
+        sample.gt_instance_labels = labels
+        samples.append(sample)
+    return samples
+
+
+def real_loss(model: nn.Module, images: Tensor) -> Tensor:
+    """Sum of the model's training losses on synthetic labels."""
+    losses = model.loss(images, synthetic_data_samples(images.shape[0]))
+    return sum(value for value in losses.values() if isinstance(value, Tensor))
 
 
 def surrogate_loss(outputs) -> Tensor:
@@ -291,8 +328,17 @@ def count_flops(net: nn.Module, images: Tensor) -> Tuple[float, str]:
             return counter.get_total_flops() / 2, f'torch.utils.flop_counter ({type(error).__name__} in jit trace)'
 
 
-def measure(net: nn.Module, args: argparse.Namespace, device: torch.device) -> Dict[str, object]:
-    """All measurements for one forward implementation."""
+def measure(net: nn.Module, args: argparse.Namespace, device: torch.device,
+            infer: Optional[Callable[[Tensor], object]] = None,
+            loss_of: Optional[Callable[[Tensor], Tensor]] = None) -> Dict[str, object]:
+    """All measurements for one implementation.
+
+    Args:
+        net: ``images -> outputs`` module (parameters, FLOPs, surrogate-loss training step).
+        infer: what inference runs (default ``net``), for latency / throughput.
+        loss_of: optional ``images -> loss`` with the real training loss, for an extra training-step row.
+    """
+    infer = infer or net
     results: Dict[str, object] = {}
     generator = torch.Generator().manual_seed(args.seed)
 
@@ -308,10 +354,10 @@ def measure(net: nn.Module, args: argparse.Namespace, device: torch.device) -> D
     latency_batch, throughput_batch = args.batch_sizes[0], args.batch_sizes[-1]
     with torch.inference_mode():
         x = images(latency_batch)
-        results['latency_ms'] = 1e3 * statistics.median(time_call(lambda: net(x), args.iters, args.warmup, device))
+        results['latency_ms'] = 1e3 * statistics.median(time_call(lambda: infer(x), args.iters, args.warmup, device))
         x = images(throughput_batch)
         with PeakMemory(device) as memory:
-            seconds = statistics.median(time_call(lambda: net(x), args.iters, args.warmup, device))
+            seconds = statistics.median(time_call(lambda: infer(x), args.iters, args.warmup, device))
         results['throughput'] = throughput_batch / seconds
         results['infer_peak_mib'] = memory.peak_mib
     if not args.skip_train:
@@ -319,14 +365,18 @@ def measure(net: nn.Module, args: argparse.Namespace, device: torch.device) -> D
         optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=1e-5)
         x = images(args.train_batch_size)
 
-        def step() -> None:
+        def step(compute_loss: Callable[[Tensor], Tensor]) -> None:
             optimizer.zero_grad(set_to_none=True)
-            surrogate_loss(net(x)).backward()
+            compute_loss(x).backward()
             optimizer.step()
 
         with PeakMemory(device) as memory:
-            results['train_step_s'] = statistics.median(time_call(step, args.iters, args.warmup, device))
+            results['train_step_s'] = statistics.median(
+                time_call(lambda: step(lambda t: surrogate_loss(net(t))), args.iters, args.warmup, device))
         results['train_peak_mib'] = memory.peak_mib
+        if loss_of is not None:
+            results['train_step_loss_s'] = statistics.median(
+                time_call(lambda: step(loss_of), args.iters, args.warmup, device))
         optimizer.zero_grad(set_to_none=True)
     return results
 
@@ -349,6 +399,7 @@ ROWS = (
     ('infer_peak_mib', 'inference peak memory, batch {tb} (MiB)', lambda v: f'{v:.0f}'),
     ('train_step_s', 'train step fwd+bwd+Adam, batch {trb} (s)', lambda v: f'{v:.3f}'),
     ('train_peak_mib', 'train step peak memory, batch {trb} (MiB)', lambda v: f'{v:.0f}'),
+    ('train_step_loss_s', 'train step with model.loss, batch {trb} (s)', lambda v: f'{v:.3f}'),
 )
 
 
@@ -378,7 +429,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
     model = build_model(args.config, args.light).to(device)
-    columns = {'pointhmr': measure(TensorForward(model), args, device)}
+    columns = {
+        'pointhmr': measure(TensorForward(model), args, device, infer=lambda x: predict_instances(model, x),
+                            loss_of=lambda x: real_loss(model, x))
+    }
     if args.reference:
         reference = reference_from_model(model).to(device)
         columns['official-style'] = measure(reference, args, device)

@@ -47,7 +47,9 @@ def main(argv=None) -> int:
             print(f'{split}: {done}/{total} ({rate:.1f} images/s)', flush=True)
 
     splits = {name: count for name, count in (('train', args.train), ('test', args.test)) if count > 0}
-    yamls = make_synthetic_dataset(args.out, splits, seed=args.seed,
+    yamls = make_synthetic_dataset(args.out,
+                                   splits,
+                                   seed=args.seed,
                                    camera=SyntheticCameraConfig(image_size=args.image_size),
                                    progress=None if args.quiet else progress)
     for split, path in yamls.items():

@@ -81,7 +81,9 @@ def collect_mesh_results(samples: List[PoseDataSample], image_shape: Sequence[in
 
 
 def mesh_results_to_json(results: Dict[str, np.ndarray], **extra) -> Dict:
-    """JSON-friendly form: ``extra`` fields (e.g. image path) + ``num_people`` + ``people`` (one dict per person)."""
+    """JSON-friendly form: ``extra`` fields (e.g. image path) + ``num_people`` + ``people`` (one dict per person
+    holding every per-person array of ``results``)."""
     num = len(results['vertices'])
-    people = [{key: results[key][i] for key in RESULT_FIELDS} for i in range(num)]
+    keys = [key for key, value in results.items() if np.ndim(value) >= 1 and len(value) == num]
+    people = [{key: results[key][i] for key in keys} for i in range(num)]
     return dict(**extra, num_people=num, people=people)

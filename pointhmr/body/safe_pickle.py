@@ -1,11 +1,12 @@
 """Restricted loaders for the SMPL-format data files (no arbitrary code runs while reading them).
 
-* :func:`load_smpl_pickle` reads an SMPL ``.pkl`` (official v1.0.0 files store chumpy objects; they become numpy arrays).
-* :func:`load_metro_mesh_downsampling` reads METRO / GraphCMR ``mesh_downsampling.npz`` without ``allow_pickle=True``.
-* :func:`load_legacy_adjacency` reads the ``smpl_431_adjmat_{indices,values,size}.pt`` triple with the safe torch loader.
+* :func:`load_smpl_pickle` reads an SMPL ``.pkl`` (official v1.0.0 files hold chumpy objects; they become numpy).
+* :func:`load_metro_mesh_downsampling` reads METRO / GraphCMR ``mesh_downsampling.npz`` without ``allow_pickle``.
+* :func:`load_legacy_adjacency` reads the ``smpl_431_adjmat_{indices,values,size}.pt`` triple with the safe loader.
 
 Only numpy arrays / dtypes / scalars, scipy sparse matrices (csc, csr, coo) and chumpy objects (mapped to a stub whose
-state must hold the array under ``'x'``) may be reconstructed; any other global raises ``pickle.UnpicklingError``.
+state must hold the array under ``'x'``) may be reconstructed, plus plain sets that chumpy state may contain; any
+other global raises ``pickle.UnpicklingError``.
 """
 import codecs
 import copyreg

@@ -426,8 +426,8 @@ def _source_tag() -> str:
 def default_body_files(cache_dir: Optional[str] = None) -> Dict[str, str]:
     """Paths of the embedded body files (``model_path``, ``h36m_regressor_path``, ``mesh_sampler_path``).
 
-    Generated once into ``<cache_dir>/synthetic_body_<version>_<source hash>``; safe when several processes generate at the same
-    time (identical content, atomic replace).
+    Generated once into ``<cache_dir>/synthetic_body_<version>_<source hash>``; safe when several processes generate
+    at the same time (identical content, atomic replace).
     """
     folder = os.path.join(cache_dir or default_cache_dir(), f'synthetic_body_{SYNTHETIC_BODY_VERSION}_{_source_tag()}')
     paths = dict(model_path=os.path.join(folder, SMPL_FILE_NAME),

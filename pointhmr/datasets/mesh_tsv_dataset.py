@@ -12,11 +12,11 @@ import numpy as np
 import yaml
 from mmengine.dataset import BaseDataset
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
-from mmpose.registry import DATASETS
+from mmpose.registry import DATASETS, TRANSFORMS
 
 from .mesh_tsv_format import RowError, decode_image, decode_label
 from .metainfo import H36M_METAINFO
-from .tsv_file import CompositeTSVFile, TSVFile
+from .tsv_file import CompositeTSVFile
 
 _YAML_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
@@ -129,7 +129,8 @@ class MeshTSVDataset(BaseDataset):
             ann_file=ann_file,
             metainfo=metainfo,
             data_root=data_root,
-            pipeline=list(pipeline),
+            # built from mmpose's registry so the dataset also works outside a Runner (no default scope needed)
+            pipeline=[TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline],
             test_mode=test_mode,
             lazy_init=lazy_init,
             serialize_data=False)
@@ -230,8 +231,9 @@ class MeshTSVDataset(BaseDataset):
         if len(label_columns) < 2:
             raise RowError(label_file.path, label_row, 'label', 'expected "key<TAB>json", found one column')
         if img_columns[0] != label_columns[0]:
-            raise RowError(label_file.path, label_row, 'key', f'label key {label_columns[0]!r} differs from the '
-                           f'image key {img_columns[0]!r} of {img_file.path!r} row {img_row}; TSVs are not aligned')
+            raise RowError(
+                label_file.path, label_row, 'key', f'label key {label_columns[0]!r} differs from the '
+                f'image key {img_columns[0]!r} of {img_file.path!r} row {img_row}; TSVs are not aligned')
         img = decode_image(img_columns[-1], img_file.path, img_row)
         ann = decode_label(label_columns[-1], label_file.path, label_row)
         key = self.img_tsv.get_key(item) if self._composite else img_columns[0]
@@ -241,27 +243,26 @@ class MeshTSVDataset(BaseDataset):
         side = np.float32(200.0 * ann['scale'])
         center = ann['center'].reshape(1, 2).astype(np.float32)
         joints_2d, joints_3d = ann['2d_joints'], ann['3d_joints']
-        return dict(
-            img=img,
-            img_path=key,
-            img_id=idx,
-            id=idx,
-            sample_idx=idx,
-            ori_shape=img.shape[:2],
-            img_shape=img.shape[:2],
-            bbox_center=center,
-            bbox_scale=np.full((1, 2), side, dtype=np.float32),
-            bbox=np.concatenate([center - side / 2, center + side / 2], axis=1).astype(np.float32),
-            bbox_score=np.ones((1, ), dtype=np.float32),
-            keypoints=joints_2d[None, :, :2].copy(),
-            keypoints_visible=(joints_2d[None, :, 2] * ann['has_2d_joints']).astype(np.float32),
-            keypoints_3d=joints_3d[None].copy(),
-            smpl_pose=ann['pose'].copy(),
-            smpl_betas=ann['betas'].copy(),
-            has_2d_joints=np.float32(ann['has_2d_joints']),
-            has_3d_joints=np.float32(ann['has_3d_joints']),
-            has_smpl=np.float32(ann['has_smpl']),
-            dataset_name=self._dataset_name)
+        return dict(img=img,
+                    img_path=key,
+                    img_id=idx,
+                    id=idx,
+                    sample_idx=idx,
+                    ori_shape=img.shape[:2],
+                    img_shape=img.shape[:2],
+                    bbox_center=center,
+                    bbox_scale=np.full((1, 2), side, dtype=np.float32),
+                    bbox=np.concatenate([center - side / 2, center + side / 2], axis=1).astype(np.float32),
+                    bbox_score=np.ones((1, ), dtype=np.float32),
+                    keypoints=joints_2d[None, :, :2].copy(),
+                    keypoints_visible=(joints_2d[None, :, 2] * ann['has_2d_joints']).astype(np.float32),
+                    keypoints_3d=joints_3d[None].copy(),
+                    smpl_pose=ann['pose'].copy(),
+                    smpl_betas=ann['betas'].copy(),
+                    has_2d_joints=np.float32(ann['has_2d_joints']),
+                    has_3d_joints=np.float32(ann['has_3d_joints']),
+                    has_smpl=np.float32(ann['has_smpl']),
+                    dataset_name=self._dataset_name)
 
     # ------------------------------------------------------------------ subsets
     @_loaded

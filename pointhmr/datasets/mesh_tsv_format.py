@@ -15,9 +15,16 @@ from pointhmr.body.joints import NUM_J24
 
 #: label groups: (flag key, {data key: shape}); a group may be absent as a whole (zeros, flag 0).
 _LABEL_GROUPS = (
-    ('has_2d_joints', {'2d_joints': (NUM_J24, 3)}),
-    ('has_3d_joints', {'3d_joints': (NUM_J24, 4)}),
-    ('has_smpl', {'pose': (72, ), 'betas': (10, )}),
+    ('has_2d_joints', {
+        '2d_joints': (NUM_J24, 3)
+    }),
+    ('has_3d_joints', {
+        '3d_joints': (NUM_J24, 4)
+    }),
+    ('has_smpl', {
+        'pose': (72, ),
+        'betas': (10, )
+    }),
 )
 
 

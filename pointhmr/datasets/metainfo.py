@@ -15,8 +15,15 @@ _LEFT, _RIGHT, _CENTRE = [0, 255, 0], [255, 128, 0], [51, 153, 255]
 _LOWER = {'Pelvis', 'R_Hip', 'R_Knee', 'R_Ankle', 'L_Hip', 'L_Knee', 'L_Ankle'}
 # OKS-style falloffs, only used by COCO-style metrics/visualisation (PointHMR's metrics are metric-space errors);
 # hips/knees/ankles/shoulders/elbows/wrists/nose follow COCO's values, torso/neck/head joints use a loose 0.1.
-_SIGMAS = {'Hip': 0.107, 'Knee': 0.087, 'Ankle': 0.089, 'Shoulder': 0.079, 'Elbow': 0.072, 'Wrist': 0.062,
-           'Nose': 0.026}
+_SIGMAS = {
+    'Hip': 0.107,
+    'Knee': 0.087,
+    'Ankle': 0.089,
+    'Shoulder': 0.079,
+    'Elbow': 0.072,
+    'Wrist': 0.062,
+    'Nose': 0.026
+}
 
 
 def _side_color(name: str) -> List[int]:
@@ -31,12 +38,11 @@ def _build() -> Dict:
     names = joints.H36M_NAMES
     keypoint_info = {}
     for i, name in enumerate(names):
-        keypoint_info[i] = dict(
-            name=name,
-            id=i,
-            color=_side_color(name),
-            type='lower' if name in _LOWER else 'upper',
-            swap=names[joints.H36M_FLIP_PERM[i]] if joints.H36M_FLIP_PERM[i] != i else '')
+        keypoint_info[i] = dict(name=name,
+                                id=i,
+                                color=_side_color(name),
+                                type='lower' if name in _LOWER else 'upper',
+                                swap=names[joints.H36M_FLIP_PERM[i]] if joints.H36M_FLIP_PERM[i] != i else '')
     skeleton_info = {}
     for i, (a, b) in enumerate(joints.H36M_SKELETON):
         skeleton_info[i] = dict(link=(names[a], names[b]), id=i, color=_side_color(names[b]))

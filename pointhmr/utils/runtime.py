@@ -1,8 +1,11 @@
 """Run-time adjustments of a loaded config for the machine it runs on, and checkpoint discovery for resuming."""
+import difflib
 import glob
+import inspect
+import os
 import os.path as osp
 import re
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -60,3 +63,80 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     if not candidates:
         return None
     return max(candidates)[2]
+
+
+def _runner_settings() -> set:
+    """Top-level settings mmengine's Runner reads (may be added by ``--cfg-options`` although absent)."""
+    from mmengine.runner import Runner
+    names = set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
+    return names | {'model_wrapper_cfg', 'compile', 'sync_bn', 'runner_type', 'custom_imports'}
+
+
+def _describe_missing(path: str, parent: Any, segment: str) -> str:
+    choices = [str(k) for k in parent.keys()] if isinstance(parent, dict) else []
+    close = difflib.get_close_matches(segment, choices, n=3)
+    hint = f'; did you mean {", ".join(repr(c) for c in close)}?' if close else ''
+    return f'{path!r}: {segment!r} does not exist{hint}'
+
+
+def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
+    """Reject ``--cfg-options`` keys that would silently create settings nobody reads.
+
+    Every dotted key must name an existing top-level setting and existing intermediate dicts / list indices; only the
+    last segment may be new (a new argument of a built component, e.g. ``train_dataloader.dataset.max_samples=8``).
+
+    Raises:
+        KeyError: naming every unknown key, with close matches.
+    """
+    errors = []
+    for key in options or {}:
+        segments = key.split('.')
+        node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+        for depth, segment in enumerate(segments):
+            is_leaf = depth == len(segments) - 1
+            if isinstance(node, (list, tuple)):
+                if not segment.isdigit() or int(segment) >= len(node):
+                    errors.append(f'{key!r}: {segment!r} is not an index of a list of length {len(node)}')
+                    break
+                node = node[int(segment)]
+            elif isinstance(node, dict):
+                if segment not in node:
+                    if not is_leaf or (depth == 0 and segment not in _runner_settings()):
+                        errors.append(_describe_missing(key, node, segment))
+                    break
+                node = node[segment]
+            else:
+                errors.append(f'{key!r}: {".".join(segments[:depth])!r} is {node!r}, not a dict or list')
+                break
+    if errors:
+        raise KeyError('unknown --cfg-options key(s):\n  ' + '\n  '.join(errors))
+
+
+def check_dataset_files(cfg: Config, dataloaders: Sequence[str]) -> None:
+    """Fail early (before workers or ranks start) when a dataloader's ``ann_file`` does not exist.
+
+    Raises:
+        FileNotFoundError: naming each missing file and the config key that refers to it.
+    """
+    missing = []
+    for name in dataloaders:
+        loader = cfg.get(name)
+        if not loader:
+            continue
+        dataset = loader.get('dataset', {})
+        datasets = dataset.get('datasets', [dataset])  # ConcatDataset-style wrappers
+        for sub in datasets:
+            ann_file = sub.get('ann_file')
+            if not ann_file:
+                continue
+            path = ann_file if osp.isabs(ann_file) else osp.join(sub.get('data_root', '') or '', ann_file)
+            if not osp.isfile(path):
+                missing.append(f'{name}.dataset.ann_file -> {path!r}')
+    if missing:
+        hint = ''
+        if any('synthetic' in m for m in missing):
+            hint = '\nGenerate the synthetic dataset first: python tools/make_synthetic_dataset.py'
+        raise FileNotFoundError('dataset file(s) not found (working directory ' + os.getcwd() + '):\n  ' +
+                                '\n  '.join(missing) + hint +
+                                '\nSet data_root / ann_file with --cfg-options, e.g. '
+                                'train_dataloader.dataset.data_root=/path/to/data/')

@@ -26,8 +26,11 @@ def test_items_follow_the_data_contract(tiny_split):
     side = 200 * ann['scale']
     np.testing.assert_allclose(item['bbox_center'], [ann['center']], rtol=1e-6)
     np.testing.assert_allclose(item['bbox_scale'], [[side, side]], rtol=1e-6)
-    np.testing.assert_allclose(item['bbox'], [[ann['center'][0] - side / 2, ann['center'][1] - side / 2,
-                                               ann['center'][0] + side / 2, ann['center'][1] + side / 2]], rtol=1e-5)
+    np.testing.assert_allclose(item['bbox'], [[
+        ann['center'][0] - side / 2, ann['center'][1] - side / 2, ann['center'][0] + side / 2,
+        ann['center'][1] + side / 2
+    ]],
+                               rtol=1e-5)
     assert item['bbox_score'].shape == (1, )
     j2d = np.asarray(ann['2d_joints'])
     np.testing.assert_allclose(item['keypoints'][0], j2d[:, :2], rtol=1e-6)
@@ -56,13 +59,13 @@ def test_data_root_linelist_max_samples_and_lazy_init(tmp_path, tsv_helpers):
     H = tsv_helpers
     rng = np.random.default_rng(1)
     annotations = [H.make_annotation(rng) for _ in range(5)]
-    config = H.write_split(str(tmp_path), 'part', annotations, [H.make_image(rng) for _ in range(5)], linelist=[4, 1, 3])
+    images = [H.make_image(rng) for _ in range(5)]
+    config = H.write_split(str(tmp_path), 'part', annotations, images, linelist=[4, 1, 3])
     (tmp_path / 'part.yaml').write_text(yaml.safe_dump(config))
     dataset = MeshTSVDataset(ann_file='part.yaml', data_root=str(tmp_path), lazy_init=True)
     assert not dataset._fully_initialized
     assert len(dataset) == 3
-    assert [dataset.get_data_info(i)['img_path'] for i in range(3)] == ['part_004.jpg', 'part_001.jpg',
-                                                                       'part_003.jpg']
+    assert [dataset.get_data_info(i)['img_path'] for i in range(3)] == ['part_004.jpg', 'part_001.jpg', 'part_003.jpg']
     assert len(MeshTSVDataset(ann_file=str(tmp_path / 'part.yaml'), max_samples=2)) == 2
     subset = dataset.get_subset([2])
     assert len(subset) == 1 and subset.get_data_info(0)['img_path'] == 'part_003.jpg' and len(dataset) == 3
@@ -73,17 +76,21 @@ def test_composite_yaml(tmp_path, tsv_helpers):
     rng = np.random.default_rng(2)
     configs = []
     for name, count in (('a', 3), ('b', 2)):
-        configs.append(H.write_split(str(tmp_path), name, [H.make_annotation(rng) for _ in range(count)],
-                                   [H.make_image(rng) for _ in range(count)]))
+        configs.append(
+            H.write_split(str(tmp_path), name, [H.make_annotation(rng) for _ in range(count)],
+                          [H.make_image(rng) for _ in range(count)]))
     write_tsv(tmp_path / 'mix.linelist.tsv', [('1', '0'), ('0', '2'), ('1', '1'), ('0', '0')])
     (tmp_path / 'labels.txt').write_text('a.label.tsv\nb.label.tsv\n')
-    mix = dict(composite=True, img=[c['img'] for c in configs], hw=[c['hw'] for c in configs],
-               label='labels.txt', linelist='mix.linelist.tsv')
+    mix = dict(composite=True,
+               img=[c['img'] for c in configs],
+               hw=[c['hw'] for c in configs],
+               label='labels.txt',
+               linelist='mix.linelist.tsv')
     (tmp_path / 'mix.yaml').write_text(yaml.safe_dump(mix))
     dataset = MeshTSVDataset(ann_file=str(tmp_path / 'mix.yaml'))
     assert len(dataset) == 4
-    assert [dataset.get_data_info(i)['img_path'] for i in range(4)] == [
-        'b.img.tsv_b_000.jpg', 'a.img.tsv_a_002.jpg', 'b.img.tsv_b_001.jpg', 'a.img.tsv_a_000.jpg']
+    assert [dataset.get_data_info(i)['img_path'] for i in range(4)
+            ] == ['b.img.tsv_b_000.jpg', 'a.img.tsv_a_002.jpg', 'b.img.tsv_b_001.jpg', 'a.img.tsv_a_000.jpg']
     # without a line list: every row of every source
     del mix['linelist']
     (tmp_path / 'all.yaml').write_text(yaml.safe_dump(mix))
@@ -91,9 +98,10 @@ def test_composite_yaml(tmp_path, tsv_helpers):
 
 
 def _replace_label(H, tmp_path, annotation_json):
-    write_tsv(tmp_path / 'tiny.label.tsv', [(f'tiny_{i:03d}.jpg', annotation_json if i == 1 else
-                                             json.dumps([H.make_annotation(np.random.default_rng(i))]))
-                                            for i in range(4)])
+    write_tsv(
+        tmp_path / 'tiny.label.tsv',
+        [(f'tiny_{i:03d}.jpg', annotation_json if i == 1 else json.dumps([H.make_annotation(np.random.default_rng(i))]))
+         for i in range(4)])
 
 
 @pytest.mark.parametrize('mutate, key', [
@@ -144,8 +152,8 @@ def test_optional_label_groups_and_batched_joint_shapes(tiny_split, tmp_path, ts
 
 def test_misaligned_tsvs_and_missing_yaml_entries(tiny_split, tmp_path, tsv_helpers):
     H = tsv_helpers
-    write_tsv(tmp_path / 'tiny.label.tsv', [(f'other_{i}.jpg', json.dumps([H.make_annotation(
-        np.random.default_rng(i))])) for i in range(4)])
+    write_tsv(tmp_path / 'tiny.label.tsv',
+              [(f'other_{i}.jpg', json.dumps([H.make_annotation(np.random.default_rng(i))])) for i in range(4)])
     with pytest.raises(ValueError, match='not aligned'):
         MeshTSVDataset(ann_file=tiny_split[0]).get_data_info(0)
     (tmp_path / 'nolabel.yaml').write_text(yaml.safe_dump(dict(img='tiny.img.tsv')))

@@ -6,16 +6,23 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
 
-TEST_PIPELINE = [dict(type='MeshBBoxCenterScale'), dict(type='MeshTopdownAffine', input_size=(224, 224)),
-                 dict(type='PackMeshInputs')]
-TRAIN_PIPELINE = [dict(type='MeshBBoxCenterScale'), dict(type='RandomMeshAugmentation'),
-                  dict(type='MeshTopdownAffine', input_size=(224, 224)), dict(type='PackMeshInputs')]
+TEST_PIPELINE = [
+    dict(type='MeshBBoxCenterScale'),
+    dict(type='MeshTopdownAffine', input_size=(224, 224)),
+    dict(type='PackMeshInputs')
+]
+TRAIN_PIPELINE = [
+    dict(type='MeshBBoxCenterScale'),
+    dict(type='RandomMeshAugmentation'),
+    dict(type='MeshTopdownAffine', input_size=(224, 224)),
+    dict(type='PackMeshInputs')
+]
 
 
 def test_test_pipeline_batches(synthetic_yamls):
     init_default_scope('mmpose')
-    dataset = DATASETS.build(dict(type='MeshTSVDataset', ann_file=synthetic_yamls['test'], pipeline=TEST_PIPELINE,
-                                  test_mode=True))
+    dataset = DATASETS.build(
+        dict(type='MeshTSVDataset', ann_file=synthetic_yamls['test'], pipeline=TEST_PIPELINE, test_mode=True))
     batch = pseudo_collate([dataset[i] for i in range(3)])
     assert len(batch['inputs']) == 3 and all(x.shape == (3, 224, 224) and x.dtype == torch.uint8
                                              for x in batch['inputs'])
@@ -40,7 +47,8 @@ def test_augmented_labels_stay_on_the_body(synthetic_generator):
     sample = next(synthetic_generator.samples('aug', 1))
     ann = sample.annotation
     side = 200 * ann['scale']
-    base = dict(bbox_center=np.array([ann['center']], np.float32), bbox_scale=np.array([[side, side]], np.float32),
+    base = dict(bbox_center=np.array([ann['center']], np.float32),
+                bbox_scale=np.array([[side, side]], np.float32),
                 keypoints=np.asarray(ann['2d_joints'], np.float32)[None, :, :2],
                 keypoints_visible=np.asarray(ann['2d_joints'], np.float32)[None, :, 2])
     augment = Compose([dict(type='RandomMeshAugmentation', rot_zero_prob=0.0, noise=0.0)])

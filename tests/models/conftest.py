@@ -25,7 +25,7 @@ def _selection(num_out: int, num_in: int, rng: np.random.Generator) -> sp.csr_ma
 
 def _interpolation(num_out: int, num_in: int, rng: np.random.Generator) -> sp.csr_matrix:
     rows = np.repeat(np.arange(num_out), 3)
-    cols = np.stack([rng.choice(num_in, 3, replace=False) for _ in range(num_out)]).reshape(-1)
+    cols = ((rng.integers(num_in, size=num_out)[:, None] + np.arange(3)) % num_in).reshape(-1)
     weights = rng.dirichlet(np.ones(3), size=num_out).reshape(-1)
     return sp.csr_matrix((weights, (rows, cols)), shape=(num_out, num_in))
 
@@ -77,10 +77,19 @@ class StandInBodyModel(nn.Module):
         return torch.einsum('jv,bvc->bjc', self.h36m_regressor.to(vertices.dtype), vertices)
 
 
-STAND_IN_BODY = dict(type='StandInBodyModel')
+@pytest.fixture
+def stand_in_body_cfg() -> dict:
+    """Config of the stand-in body model."""
+    return dict(type='StandInBodyModel')
 
 
 @pytest.fixture
-def light_model_cfg() -> dict:
-    """Light PointHMR config on the stand-in body."""
-    return pointhmr_light_model(body_model=dict(STAND_IN_BODY))
+def lattice_width() -> int:
+    """Columns of the stand-in's coarse 431-vertex lattice graph."""
+    return LATTICE_WIDTH
+
+
+@pytest.fixture
+def light_model_cfg(stand_in_body_cfg) -> dict:
+    """Light PointHMR estimator config on the stand-in body."""
+    return pointhmr_light_model(body_model=stand_in_body_cfg)

@@ -4,6 +4,6 @@ from .generator import SyntheticCameraConfig, SyntheticMeshGenerator, SyntheticS
 from .pose_sampler import sample_smpl_parameters
 
 __all__ = [
-    'SyntheticCameraConfig', 'SyntheticMeshGenerator', 'SyntheticSample', 'make_synthetic_dataset',
-    'random_background', 'sample_smpl_parameters'
+    'SyntheticCameraConfig', 'SyntheticMeshGenerator', 'SyntheticSample', 'make_synthetic_dataset', 'random_background',
+    'sample_smpl_parameters'
 ]

@@ -156,19 +156,32 @@ class SyntheticMeshGenerator:
         color = rng.uniform(0.25, 1.0, size=3)
         # the renderer puts pixel centres at integer coordinates: shift by half a pixel
         vertices_px = project_perspective(vertices_cam, focal, principal - 0.5)
-        image, mask = render_mesh(background, vertices_px, self.faces, color=color, vertices_3d=vertices_cam,
+        image, mask = render_mesh(background,
+                                  vertices_px,
+                                  self.faces,
+                                  color=color,
+                                  vertices_3d=vertices_cam,
                                   smooth=False)
         annotation = {
-            'center': center, 'scale': scale,
-            '2d_joints': joints_2d, 'has_2d_joints': 1,
-            '3d_joints': joints_3d, 'has_3d_joints': 1,
-            'pose': pose, 'betas': betas, 'has_smpl': 1,
-            'focal_length': focal, 'cam_t': translation,
+            'center': center,
+            'scale': scale,
+            '2d_joints': joints_2d,
+            'has_2d_joints': 1,
+            '3d_joints': joints_3d,
+            'has_3d_joints': 1,
+            'pose': pose,
+            'betas': betas,
+            'has_smpl': 1,
+            'focal_length': focal,
+            'cam_t': translation,
         }
         return SyntheticSample(key=key, image=image, annotation=annotation, mask=mask)
 
     # ------------------------------------------------------------------ writing
-    def write_split(self, out_dir: str, split: str, num_samples: int,
+    def write_split(self,
+                    out_dir: str,
+                    split: str,
+                    num_samples: int,
                     progress: Optional[Callable[[int, int], None]] = None) -> str:
         """Write ``<split>.{img,hw,label,linelist}.tsv`` (+ ``.lineidx``) and ``<split>.yaml``; return the yaml."""
         os.makedirs(out_dir, exist_ok=True)
@@ -189,7 +202,10 @@ class SyntheticMeshGenerator:
         write_tsv(osp.join(out_dir, names['hw']), hw_rows)
         write_tsv(osp.join(out_dir, names['label']), label_rows)
         write_tsv(osp.join(out_dir, names['linelist']), [(str(i), ) for i in range(num_samples)])
-        config = dict(img=names['img'], hw=names['hw'], label=names['label'], linelist=names['linelist'],
+        config = dict(img=names['img'],
+                      hw=names['hw'],
+                      label=names['label'],
+                      linelist=names['linelist'],
                       dataset_name='synthetic')
         yaml_path = osp.join(out_dir, f'{split}.yaml')
         with open(yaml_path, 'w') as f:
@@ -212,7 +228,9 @@ def make_synthetic_dataset(out_dir: str,
     for split, count in splits.items():
         callback = None if progress is None else (lambda done, total, s=split: progress(s, done, total))
         yamls[split] = generator.write_split(out_dir, split, count, callback)
-    meta = dict(seed=seed, splits=dict(splits), camera=asdict(generator.camera),
+    meta = dict(seed=seed,
+                splits=dict(splits),
+                camera=asdict(generator.camera),
                 num_vertices=int(generator.faces.max()) + 1)
     with open(osp.join(out_dir, 'synthetic_meta.json'), 'w') as f:
         json.dump(meta, f, indent=2, default=list)

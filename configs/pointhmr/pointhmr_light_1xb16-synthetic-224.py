@@ -1,0 +1,57 @@
+# Light PointHMR on the synthetic dataset: a CPU-sized end-to-end run (minutes) that must clearly learn.
+#   python tools/make_synthetic_dataset.py            # writes data/synthetic/{train,test}.yaml
+#   python tools/train.py configs/pointhmr/pointhmr_light_1xb16-synthetic-224.py
+# At the end tools/train.py tests the final model on the held-out split and prints it next to the mean-pose baseline
+# (predicting the training set's mean joints / mesh for every test image); PA-MPJPE must end well below the baseline.
+_base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
+
+# ---------------------------------------------------------------- schedule (iteration based; Adam)
+max_iters = 600
+train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=200)
+val_cfg = dict()
+test_cfg = dict()
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.), clip_grad=None)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[int(max_iters * 0.75)], gamma=0.1)]
+auto_scale_lr = dict(base_batch_size=16, enable=False)
+model_wrapper_cfg = dict(find_unused_parameters=False)  # the light model has no unused parameters
+
+# ---------------------------------------------------------------- data: tools/make_synthetic_dataset.py output
+data_root = 'data/synthetic/'
+input_size = (224, 224)
+train_pipeline = [
+    dict(type='MeshBBoxCenterScale'),
+    dict(type='RandomMeshAugmentation'),
+    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='PackMeshInputs'),
+]
+val_pipeline = [
+    dict(type='MeshBBoxCenterScale'),
+    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='PackMeshInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(type='MeshTSVDataset', data_root=data_root, ann_file='train.yaml', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type='MeshTSVDataset', data_root=data_root, ann_file='test.yaml', test_mode=True, pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='MeshMetric', body_model=dict(type='SMPLBodyModel'), prefix='mesh')
+test_evaluator = val_evaluator
+
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
+log_processor = dict(by_epoch=False, window_size=20)
+randomness = dict(seed=0)
+
+# tools/train.py: after training, test the model and print it next to the mean-pose baseline
+report_mean_pose_baseline = True

@@ -1,0 +1,191 @@
+"""Tests of ProgressiveMaskTransformerHead (light widths, faithful token counts, stand-in body unless noted)."""
+from collections import deque
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+
+from pointhmr.models.default_configs import pointhmr_light_model
+from pointhmr.models.necks import PointGuidedSamplerOutput
+
+
+@pytest.fixture
+def make_head(stand_in_body_cfg):
+    """Build the light head on the stand-in body, with overrides."""
+
+    def build(**overrides):
+        cfg = pointhmr_light_model(body_model=stand_in_body_cfg)['head']
+        cfg.update(overrides)
+        return MODELS.build(cfg).eval()
+
+    return build
+
+
+def _tokens(batch: int = 2, channels: int = 64) -> PointGuidedSamplerOutput:
+    torch.manual_seed(1)
+    return PointGuidedSamplerOutput(torch.randn(batch, 1, channels), torch.randn(batch, 49, channels),
+                                    torch.randn(batch, 431, channels), torch.randn(batch, 431, 56, 56))
+
+
+def _lattice_hops(num: int, hops: int, width: int) -> np.ndarray:
+    """Reachability on the stand-in's 4-neighbour lattice by breadth-first search (independent of graph_hops)."""
+    reach = np.zeros((num, num), dtype=bool)
+    for start in range(num):
+        dist = {start: 0}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if dist[node] == hops:
+                continue
+            row, col = divmod(node, width)
+            for nxt in (node - width, node + width, node - 1 if col > 0 else -1, node + 1 if col < width - 1 else -1):
+                if 0 <= nxt < num and nxt not in dist:
+                    dist[nxt] = dist[node] + 1
+                    queue.append(nxt)
+        reach[start, list(dist)] = True
+    return reach
+
+
+def _sample(has_smpl: float = 1., has_3d: float = 1., seed: int = 0) -> PoseDataSample:
+    generator = torch.Generator().manual_seed(seed)
+    keypoints_3d = torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator), torch.ones(1, 24, 1)], dim=-1)
+    keypoints_2d = torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1, torch.ones(1, 24, 1)], dim=-1)
+    sample = PoseDataSample()
+    sample.gt_instance_labels = InstanceData(
+        keypoints_2d=keypoints_2d, keypoints_3d=keypoints_3d, smpl_pose=0.1 * torch.randn(1, 72, generator=generator),
+        smpl_betas=torch.randn(1, 10, generator=generator), has_2d_joints=torch.ones(1),
+        has_3d_joints=torch.full((1, ), has_3d), has_smpl=torch.full((1, ), has_smpl))
+    return sample
+
+
+def test_forward_shapes_heatmap_and_upsampling(make_head):
+    head = make_head()
+    tokens = _tokens()
+    with torch.no_grad():
+        out = head(tokens)
+    assert out['camera'].shape == (2, 3)
+    assert out['joints'].shape == (2, 14, 3)
+    assert out['vertices_431'].shape == (2, 431, 3)
+    assert out['vertices_1723'].shape == (2, 1723, 3)
+    assert out['vertices'].shape == (2, 6890, 3)
+    assert out['heatmap'].shape == (2, 431, 112 * 112)
+    expected = F.interpolate(tokens.heatmap_logits, scale_factor=2, mode='nearest').flatten(2).softmax(-1)
+    assert torch.allclose(out['heatmap'], expected, atol=1e-7)
+    coarse = tokens.heatmap_logits.flatten(2).softmax(-1).view(2, 431, 56, 56)
+    assert torch.allclose(out['heatmap'].view(2, 431, 112, 112)[:, :, 1::2, ::2], coarse / 4, atol=1e-7)
+    sampler = head.body_model.sampler
+    assert torch.allclose(out['vertices_1723'], sampler.upsample(out['vertices_431'], 2, 1), atol=1e-6)
+    assert torch.allclose(out['vertices'], sampler.upsample(out['vertices_1723'], 1, 0), atol=1e-6)
+
+
+def test_parameter_names_and_no_body_state(make_head):
+    head = make_head(keep_unused_embeddings=True)
+    keys = set(head.state_dict())
+    assert {'joint_token_embed.weight', 'token_position_embed.weight', 'cam_token_embed.weight',
+            'vertex_token_embed.weight', 'transformer.transformer_1.layers.0.self_attn.in_proj_weight',
+            'transformer.transformer_2.norm.weight', 'transformer.transformer_4.norm.bias',
+            'transformer.dim_reduce.weight', 'transformer.xyz_regressor.bias', 'transformer.cam_predictor.weight'} <= keys
+    assert 'transformer.transformer_1.norm.weight' not in keys and 'transformer.transformer_3.norm.weight' not in keys
+    assert not any('body' in k or 'mask' in k or 'sampler' in k for k in keys)
+    assert head.token_position_embed.weight.shape == (495, 32)
+    assert 'cam_token_embed.weight' not in make_head(keep_unused_embeddings=False).state_dict()
+
+
+def test_body_model_follows_dtype_moves(make_head):
+    head = make_head().double()
+    assert head.body_model.template.dtype == torch.float64
+    tokens = PointGuidedSamplerOutput(*(t.double() for t in _tokens()))
+    with torch.no_grad():
+        assert head(tokens)['vertices'].dtype == torch.float64
+
+
+def test_progressive_masks_on_lattice(make_head, lattice_width):
+    head = make_head()
+    masks = head.attention_masks
+    prefix = 64
+    counts = []
+    for mask, hops in zip(masks, (7, 5, 3, 1)):
+        assert mask.shape == (495, 495) and mask.dtype == torch.bool
+        assert not mask[:prefix].any() and not mask[:, :prefix].any()  # non-vertex tokens unrestricted
+        reach = _lattice_hops(431, hops, lattice_width)
+        assert np.array_equal(~mask[prefix:, prefix:].numpy(), reach)
+        counts.append(int((~mask).sum()))
+    assert counts == sorted(counts, reverse=True)  # wide -> narrow
+    assert all(m is None for m in make_head(hops=None).attention_masks)
+    partial = make_head(hops=(None, 2, None, 1)).attention_masks
+    assert partial[0] is None and partial[1] is not None
+    with pytest.raises(ValueError, match='one entry per stack'):
+        make_head(hops=(7, 5))
+
+
+def test_masks_on_real_coarse_mesh_match_official_counts(make_head, real_smpl_assets):
+    head = make_head(body_model=dict(type='SMPLBodyModel',
+                                 mesh_sampler_path=str(real_smpl_assets / 'mesh_downsampling.npz')))
+    allowed = [int((~mask).sum()) for mask in head.attention_masks]
+    assert allowed == [135299, 102511, 76943, 62269]  # spec 1.8: 7, 5, 3, 1 hops
+
+
+def test_loss_terms_and_guards(make_head):
+    head = make_head()
+    tokens = _tokens()
+    samples = [_sample(seed=0), _sample(has_smpl=0., seed=1)]
+    losses = head.loss(tokens, samples)
+    assert set(losses) == {'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d',
+                           'loss_joints_2d_reg', 'loss_heatmap'}
+    assert all(torch.isfinite(v) and v.item() > 0 for k, v in losses.items() if k != 'loss_heatmap')
+    # the vertex term, recomputed from the outputs and the stand-in's pelvis-centred GT mesh of the SMPL sample only
+    with torch.no_grad():
+        out = head(tokens)
+        body = head.body_model
+        gt = body(samples[0].gt_instance_labels.smpl_pose, samples[0].gt_instance_labels.smpl_betas)
+        gt = gt - body.h36m_joints(gt)[:, :1]
+        terms = [(out['vertices_431'][:1] - body.sampler.downsample(gt, 0, 2)).abs().mean(),
+                 (out['vertices_1723'][:1] - body.sampler.downsample(gt, 0, 1)).abs().mean(),
+                 (out['vertices'][:1] - gt).abs().mean()]
+    assert losses['loss_vertices'].item() == pytest.approx(100 * 0.33 * sum(terms).item(), rel=1e-4)
+
+    # no sample with SMPL / 3-D joints: finite zeros that keep the graph (the official heatmap term was NaN)
+    tokens_grad = PointGuidedSamplerOutput(*(t.clone().requires_grad_(True) for t in tokens))
+    empty = head.loss(tokens_grad, [_sample(0., 0., seed=2), _sample(0., 0., seed=3)])
+    for key in ('loss_heatmap', 'loss_vertices', 'loss_joints_3d', 'loss_joints_3d_reg'):
+        assert empty[key].item() == 0.
+    sum(empty.values()).backward()
+    assert tokens_grad.cam_token.grad is not None
+    with pytest.raises(ValueError, match='loss_weights'):
+        make_head(loss_weights=dict(joint_3d=1.))
+
+
+def test_heatmap_loss_reaches_heatmap_logits(make_head):
+    head = make_head(loss_weights=dict(joints_3d=0., joints_3d_reg=0., vertices=0., joints_2d=0., joints_2d_reg=0.))
+    tokens = _tokens(batch=1)
+    logits = tokens.heatmap_logits.clone().requires_grad_(True)
+    losses = head.loss(tokens._replace(heatmap_logits=logits), [_sample(seed=4)])
+    camera = head(tokens)['camera']
+    if camera[0, 0].abs() < 1e-3:
+        pytest.skip('degenerate random camera')
+    losses['loss_heatmap'].backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_predict_fields_in_crop_pixels(make_head):
+    head = make_head()
+    tokens = _tokens()
+    with torch.no_grad():
+        results = head.predict(tokens, [PoseDataSample(), PoseDataSample()])
+        out = head(tokens)
+        h36m = head.body_model.h36m_joints(out['vertices'])
+    assert len(results) == 2
+    first = results[0]
+    assert first.keypoints.shape == (1, 17, 2) and first.keypoint_scores.shape == (1, 17)
+    assert first.keypoints_3d.shape == (1, 17, 3) and first.vertices.shape == (1, 6890, 3)
+    assert first.joints_14.shape == (1, 14, 3) and first.camera.shape == (1, 3)
+    projected = out['camera'][1, 0] * (h36m[1, :, :2] + out['camera'][1, 1:])
+    np.testing.assert_allclose(results[1].keypoints[0], ((projected + 1) * 112).numpy(), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(first.keypoints_3d[0, 0], np.zeros(3), atol=1e-6)  # pelvis-centred
+    np.testing.assert_allclose(first.vertices[0], (out['vertices'][0] - h36m[0, :1]).numpy(), atol=1e-6)
+    with pytest.raises(NotImplementedError, match='flip'):
+        head.predict([tokens, tokens], [PoseDataSample()])

@@ -1,0 +1,125 @@
+"""Train a pointhmr model (mmengine Runner), single process or distributed.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp] [--cfg-options k=v ...]
+                                 [--launcher none|pytorch|slurm]
+    bash tools/dist_train.sh CONFIG GPUS [args]          # torchrun; gloo on CPU, NCCL on GPUs
+
+Checkpoints are written atomically (pointhmr.utils.atomic_checkpoint); ``--resume`` / ``--resume auto`` continues from
+the latest checkpoint of the work dir (or starts fresh when there is none), ``--resume PATH`` from a given one.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, ROOT)
+
+import pointhmr  # noqa: E402,F401  (registers modules, applies the torch / CPU compatibility fixes)
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from pointhmr.utils import (adapt_config_to_device, check_cfg_options, check_dataset_files,  # noqa: E402
+                            find_resume_checkpoint, format_baseline_comparison, mean_pose_baseline)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a pointhmr model')
+    parser.add_argument('config', help='config file (e.g. configs/pointhmr/pointhmr_light_1xb16-synthetic-224.py)')
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume training: without a value or "auto" from the latest checkpoint in the work dir (fresh start if '
+        'there is none), otherwise from the given checkpoint file')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (needs a CUDA GPU)')
+    parser.add_argument('--auto-scale-lr', action='store_true', help='scale the lr by total batch / base batch size')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs (e.g. train_cfg.max_iters=10); unknown keys are errors')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (pytorch = torchrun / tools/dist_train.sh)')
+    # torch.distributed.launch passes --local-rank (torchrun sets LOCAL_RANK itself)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Config file + command line -> the config the Runner is built from."""
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config!r} does not exist (run from the repository root, e.g. '
+                                'configs/pointhmr/pointhmr_light_1xb16-synthetic-224.py)')
+    cfg = Config.fromfile(args.config)
+    check_cfg_options(cfg, args.cfg_options)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a CUDA GPU (mmengine AmpOptimWrapper); drop --amp on CPU')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise KeyError(f'--auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...) in {args.config}')
+        cfg.auto_scale_lr.enable = True
+
+    if args.resume is not None:
+        if args.resume == 'auto':
+            checkpoint = find_resume_checkpoint(cfg.work_dir)
+            if checkpoint is None:
+                print_log(f'--resume auto: no checkpoint in {cfg.work_dir}, starting from scratch', logger='current')
+            else:
+                cfg.resume, cfg.load_from = True, checkpoint
+        else:
+            if not osp.isfile(args.resume):
+                raise FileNotFoundError(f'--resume: checkpoint {args.resume!r} does not exist')
+            cfg.resume, cfg.load_from = True, args.resume
+    if cfg.get('load_from') and not osp.isfile(cfg.load_from):
+        raise FileNotFoundError(f'load_from: checkpoint {cfg.load_from!r} does not exist')
+
+    adapt_config_to_device(cfg, args.launcher)
+    check_dataset_files(cfg, ['train_dataloader', 'val_dataloader'] if cfg.get('val_cfg') is not None else
+                        ['train_dataloader'])
+    return cfg
+
+
+def report_mean_pose_baseline(cfg: Config, runner: Runner) -> None:
+    """Test the final model and print it next to the mean-pose baseline (configs with report_mean_pose_baseline)."""
+    check_dataset_files(cfg, ['test_dataloader'])
+    metrics = runner.test()
+    if not is_main_process():
+        return
+    evaluator = cfg.test_evaluator
+    body_model = evaluator.get('body_model') if isinstance(evaluator, dict) else None
+    baseline = mean_pose_baseline(cfg.train_dataloader.dataset, cfg.test_dataloader.dataset, body_model=body_model)
+    print_log('final model vs mean-pose baseline (test split):\n' + format_baseline_comparison(metrics, baseline),
+              logger='current')
+    with open(osp.join(cfg.work_dir, 'mean_pose_baseline.json'), 'w') as f:
+        json.dump(dict(model=metrics, baseline=baseline), f, indent=2)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfg = load_config(args)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.train()
+    if cfg.get('report_mean_pose_baseline', False):
+        report_mean_pose_baseline(cfg, runner)
+
+
+if __name__ == '__main__':
+    main()
