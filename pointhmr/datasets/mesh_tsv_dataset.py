@@ -190,9 +190,6 @@ class MeshTSVDataset(BaseDataset):
                 raise ValueError(f'{self.ann_file}: line list names row {int(rows.max())} of {tsv.path!r}, '
                                  f'which has {len(tsv)} rows')
         items = np.arange(num_items, dtype=np.int64)
-        if self._indices is not None:
-            items = items[self._indices] if not isinstance(self._indices, int) else \
-                (items[:self._indices] if self._indices >= 0 else items[self._indices:])
         if self.max_samples is not None:
             items = items[:self.max_samples]
         self.items = items

@@ -1,40 +1,26 @@
-"""A light PointHMR config (random weights) and a real photo for the inference tests."""
+"""Fixtures of the inference tests: a light PointHMR model with random weights and a real photo."""
+import importlib.util
 from pathlib import Path
 
-import matplotlib
 import pytest
 from mmengine import Config
 
-from pointhmr.datasets.metainfo import H36M_METAINFO
-from pointhmr.models import pointhmr_light_model
+
+def load_setup():
+    """tests/apis/light_model_setup.py, loaded by path (test folders are not packages)."""
+    spec = importlib.util.spec_from_file_location('pointhmr_tests_light_model_setup',
+                                                  Path(__file__).with_name('light_model_setup.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def light_config() -> Config:
-    """The light model with the inference pipeline of the test configs (built in code: independent of configs/)."""
-    return Config(dict(
-        default_scope='mmpose',
-        custom_imports=dict(imports=['pointhmr'], allow_failed_imports=False),
-        model=pointhmr_light_model(),
-        train_dataloader=dict(dataset=dict(metainfo=H36M_METAINFO)),
-        test_dataloader=dict(dataset=dict(pipeline=[
-            dict(type='LoadImage'),
-            dict(type='MeshBBoxCenterScale'),
-            dict(type='MeshTopdownAffine', input_size=(224, 224)),
-            dict(type='PackMeshInputs'),
-        ]))))
-
-
-def grace_hopper_path() -> Path:
-    """matplotlib's sample photo of a person (512 x 600), shipped inside the installed package."""
-    path = Path(matplotlib.get_data_path()) / 'sample_data' / 'grace_hopper.jpg'
-    if not path.is_file():
-        pytest.fail(f'{path} missing: the matplotlib installation has no sample data')
-    return path
+SETUP = load_setup()
 
 
 @pytest.fixture(scope='session')
 def light_cfg() -> Config:
-    return light_config()
+    return SETUP.light_config()
 
 
 @pytest.fixture(scope='session')
@@ -45,4 +31,4 @@ def light_model(light_cfg):
 
 @pytest.fixture(scope='session')
 def grace_hopper() -> Path:
-    return grace_hopper_path()
+    return SETUP.grace_hopper_path()

@@ -1,0 +1,19 @@
+import importlib.util
+import os.path as osp
+
+import yaml
+
+TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools', 'make_synthetic_dataset.py')
+
+
+def test_tool_writes_yaml_splits(tmp_path, synthetic_generator):
+    spec = importlib.util.spec_from_file_location('make_synthetic_dataset', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / 'synthetic'
+    assert tool.main(['--out',
+                      str(out), '--train', '2', '--test', '1', '--seed', '3', '--image-size', '96', '--quiet']) == 0
+    config = yaml.safe_load((out / 'test.yaml').read_text())
+    assert config['img'] == 'test.img.tsv' and (out / config['label']).is_file()
+    assert len((out / 'train.label.tsv').read_text().splitlines()) == 2
+    assert (out / 'train.img.lineidx').is_file() and (out / 'synthetic_meta.json').is_file()

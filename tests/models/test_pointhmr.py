@@ -1,0 +1,81 @@
+"""Tests of the PointHMR estimator: loss / predict / tensor modes on hand-built data samples (light model)."""
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+
+
+def _data_sample(seed: int, has_smpl: float = 1.) -> PoseDataSample:
+    generator = torch.Generator().manual_seed(seed)
+    sample = PoseDataSample()
+    sample.gt_instances = InstanceData(bboxes=np.array([[40., 30., 240., 230.]], dtype=np.float32),
+                                       bbox_scores=np.ones(1, dtype=np.float32))
+    sample.gt_instance_labels = InstanceData(
+        keypoints_2d=torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1, torch.ones(1, 24, 1)], -1),
+        keypoints_3d=torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator), torch.ones(1, 24, 1)], -1),
+        smpl_pose=0.1 * torch.randn(1, 72, generator=generator), smpl_betas=torch.randn(1, 10, generator=generator),
+        has_2d_joints=torch.ones(1), has_3d_joints=torch.ones(1), has_smpl=torch.full((1, ), has_smpl))
+    sample.set_metainfo(dict(input_size=np.array([224, 224]), input_center=np.array([140., 130.]),
+                             input_scale=np.array([200., 200.]), img_shape=(300, 320), ori_shape=(300, 320),
+                             flip=False, rotation=0.))
+    return sample
+
+
+def _batch(model, training: bool, seeds=(0, 1)):
+    generator = torch.Generator().manual_seed(7)
+    inputs = [torch.randint(0, 256, (3, 224, 224), dtype=torch.uint8, generator=generator) for _ in seeds]
+    samples = [_data_sample(seed, has_smpl=float(i == 0)) for i, seed in enumerate(seeds)]
+    return model.data_preprocessor(dict(inputs=inputs, data_samples=samples), training=training)
+
+
+def test_loss_mode_gradients_reach_every_part(light_model_cfg):
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg)
+    model.train()
+    losses = model(**_batch(model, training=True, seeds=(0, )), mode='loss')
+    assert set(losses) == {'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d',
+                           'loss_joints_2d_reg', 'loss_heatmap'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    params = dict(model.named_parameters())
+    for name in ('backbone.conv1.weight', 'backbone.stage4.0.branches.0.0.conv1.weight',
+                 'neck.feature_extract_layer.0.conv1.weight', 'neck.heatmap_layer.0.conv1.weight',
+                 'neck.grid_layer.0.conv1.weight', 'neck.cam_layer.weight', 'head.joint_token_embed.weight',
+                 'head.token_position_embed.weight', 'head.transformer.transformer_1.layers.0.self_attn.in_proj_weight',
+                 'head.transformer.transformer_4.norm.weight', 'head.transformer.cam_predictor.weight'):
+        assert params[name].grad is not None and params[name].grad.abs().sum() > 0, name
+
+
+def test_predict_and_tensor_modes(light_model_cfg):
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg)
+    model.eval()
+    data = _batch(model, training=False)
+    with torch.no_grad():
+        results = model(**data, mode='predict')
+        out = model(data['inputs'], None, mode='tensor')
+    assert isinstance(out, dict) and out['vertices'].shape == (2, 6890, 3)
+    assert len(results) == 2
+    pred = results[1].pred_instances
+    for key, shape in dict(keypoints=(1, 17, 2), keypoint_scores=(1, 17), keypoints_3d=(1, 17, 3),
+                           joints_14=(1, 14, 3), vertices=(1, 6890, 3), camera=(1, 3), bboxes=(1, 4)).items():
+        assert pred.get(key) is not None and pred.get(key).shape == shape, key
+    # crop pixels -> image pixels: x_img = x_crop / 224 * scale + center - scale / 2
+    h36m = model.head.body_model.h36m_joints(out['vertices'])
+    camera = out['camera'][1]
+    crop = ((camera[0] * (h36m[1, :, :2] + camera[1:]) + 1) * 112).numpy()
+    expected = crop / 224 * 200 + np.array([140., 130.]) - 100
+    np.testing.assert_allclose(pred.keypoints[0], expected, rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(pred.camera[0], camera.numpy(), atol=1e-6)
+
+
+def test_preprocessor_and_flip_test_guard(light_model_cfg):
+    model = MODELS.build(light_model_cfg)
+    preprocessor = model.data_preprocessor
+    assert preprocessor._channel_conversion  # BGR -> RGB
+    assert torch.allclose(preprocessor.mean.flatten(), torch.tensor([123.675, 116.28, 103.53]))
+    light_model_cfg['test_cfg'] = dict(flip_test=True)
+    with pytest.raises(ValueError, match='flip'):
+        MODELS.build(light_model_cfg)
