@@ -26,6 +26,8 @@ import statistics
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -240,6 +242,21 @@ def reference_from_model(model: nn.Module) -> OfficialStyleReference:
 # ---------------------------------------------------------------------------------------------------------------------
 # measurements
 # ---------------------------------------------------------------------------------------------------------------------
+@dataclass
+class Subject:
+    """One implementation under test.
+
+    Attributes:
+        net: ``images -> outputs`` module (parameters, FLOPs, surrogate-loss training step).
+        infer: what inference runs, for latency / throughput.
+        loss_of: optional ``images -> loss`` with the real training loss (extra training-step row).
+    """
+
+    net: nn.Module
+    infer: Callable[[Tensor], object]
+    loss_of: Optional[Callable[[Tensor], Tensor]] = None
+
+
 class PeakMemory:
     """Context manager measuring peak memory of a phase (CUDA allocator peak, or sampled CPU RSS increase), in MiB."""
 
@@ -279,20 +296,31 @@ class PeakMemory:
             self.peak_mib = (max(self._max, self._rss_bytes()) - self._base) / 2**20
 
 
-def time_call(fn: Callable[[], object], iters: int, warmup: int, device: torch.device) -> List[float]:
-    """Seconds per call for ``iters`` timed calls after ``warmup`` untimed ones."""
+def time_interleaved(calls: Dict[str, Callable[[], object]], iters: int, warmup: int,
+                     device: torch.device) -> Dict[str, Tuple[float, float]]:
+    """Median (wall seconds, process CPU seconds) per call; the implementations alternate so load changes hit all."""
     for _ in range(warmup):
-        fn()
-    times = []
+        for call in calls.values():
+            call()
+    wall: Dict[str, List[float]] = {name: [] for name in calls}
+    cpu: Dict[str, List[float]] = {name: [] for name in calls}
     for _ in range(iters):
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return times
+        for name, call in calls.items():
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            start_wall, start_cpu = time.perf_counter(), time.process_time()
+            call()
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            wall[name].append(time.perf_counter() - start_wall)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: (statistics.median(wall[name]), statistics.median(cpu[name])) for name in calls}
+
+
+def peak_memory_of(call: Callable[[], object], device: torch.device) -> float:
+    with PeakMemory(device) as memory:
+        call()
+    return memory.peak_mib
 
 
 def count_parameters(net: nn.Module, images: Tensor) -> Tuple[int, int]:
@@ -309,7 +337,7 @@ def count_parameters(net: nn.Module, images: Tensor) -> Tuple[int, int]:
 def count_flops(net: nn.Module, images: Tensor) -> Tuple[float, str]:
     """FLOPs of one forward pass, one fused multiply-add counted as one flop, and the counter used.
 
-    mmengine.analysis (jit trace) is tried first; models whose trace fails (e.g. sparse constants) are counted with
+    mmengine.analysis (jit trace) is tried first; models whose trace fails (e.g. sparse tensors) are counted with
     torch.utils.flop_counter (dispatch level; its 2-per-multiply-add count is halved to match).
     """
     net.eval()
@@ -328,57 +356,65 @@ def count_flops(net: nn.Module, images: Tensor) -> Tuple[float, str]:
             return counter.get_total_flops() / 2, f'torch.utils.flop_counter ({type(error).__name__} in jit trace)'
 
 
-def measure(net: nn.Module, args: argparse.Namespace, device: torch.device,
-            infer: Optional[Callable[[Tensor], object]] = None,
-            loss_of: Optional[Callable[[Tensor], Tensor]] = None) -> Dict[str, object]:
-    """All measurements for one implementation.
-
-    Args:
-        net: ``images -> outputs`` module (parameters, FLOPs, surrogate-loss training step).
-        infer: what inference runs (default ``net``), for latency / throughput.
-        loss_of: optional ``images -> loss`` with the real training loss, for an extra training-step row.
-    """
-    infer = infer or net
-    results: Dict[str, object] = {}
+def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torch.device) -> Dict[str, Dict]:
+    """All measurements, one result dict per subject."""
+    results: Dict[str, Dict] = {name: {} for name in subjects}
     generator = torch.Generator().manual_seed(args.seed)
 
     def images(batch: int) -> Tensor:
         return torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=generator).to(device)
 
-    results['params_total'], results['params_used'] = count_parameters(net, images(1))
-    if not args.skip_flops:
-        flops, counter = count_flops(net, images(1))
-        results['gflops'] = flops / 1e9
-        results['flops_counter'] = counter
-    net.eval()
+    one = images(1)
+    for name, subject in subjects.items():
+        results[name]['params_total'], results[name]['params_used'] = count_parameters(subject.net, one)
+        if not args.skip_flops:
+            flops, counter = count_flops(subject.net, one)
+            results[name]['gflops'], results[name]['flops_counter'] = flops / 1e9, counter
+
     latency_batch, throughput_batch = args.batch_sizes[0], args.batch_sizes[-1]
+    for subject in subjects.values():
+        subject.net.eval()
     with torch.inference_mode():
         x = images(latency_batch)
-        results['latency_ms'] = 1e3 * statistics.median(time_call(lambda: infer(x), args.iters, args.warmup, device))
+        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup,
+                                 device)
+        for name, (wall, cpu) in timed.items():
+            results[name]['latency_ms'], results[name]['latency_cpu_ms'] = 1e3 * wall, 1e3 * cpu
         x = images(throughput_batch)
-        with PeakMemory(device) as memory:
-            seconds = statistics.median(time_call(lambda: infer(x), args.iters, args.warmup, device))
-        results['throughput'] = throughput_batch / seconds
-        results['infer_peak_mib'] = memory.peak_mib
-    if not args.skip_train:
-        net.train()
-        optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=1e-5)
-        x = images(args.train_batch_size)
+        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup,
+                                 device)
+        for name, (wall, _) in timed.items():
+            results[name]['throughput'] = throughput_batch / wall
+            results[name]['infer_peak_mib'] = peak_memory_of(partial(subjects[name].infer, x), device)
 
-        def step(compute_loss: Callable[[Tensor], Tensor]) -> None:
-            optimizer.zero_grad(set_to_none=True)
-            compute_loss(x).backward()
-            optimizer.step()
-
-        with PeakMemory(device) as memory:
-            results['train_step_s'] = statistics.median(
-                time_call(lambda: step(lambda t: surrogate_loss(net(t))), args.iters, args.warmup, device))
-        results['train_peak_mib'] = memory.peak_mib
-        if loss_of is not None:
-            results['train_step_loss_s'] = statistics.median(
-                time_call(lambda: step(loss_of), args.iters, args.warmup, device))
-        optimizer.zero_grad(set_to_none=True)
+    if args.skip_train:
+        return results
+    x = images(args.train_batch_size)
+    steps = {}
+    for name, subject in subjects.items():
+        subject.net.train()
+        optimizer = torch.optim.Adam([p for p in subject.net.parameters() if p.requires_grad], lr=1e-5)
+        steps[name] = partial(_train_step, optimizer, partial(_surrogate_of, subject.net), x)
+        if subject.loss_of is not None:
+            steps[f'{name}:loss'] = partial(_train_step, optimizer, subject.loss_of, x)
+    timed = time_interleaved(steps, args.iters, args.warmup, device)
+    for key, (wall, _) in timed.items():
+        name, _, kind = key.partition(':')
+        results[name]['train_step_loss_s' if kind else 'train_step_s'] = wall
+    for name in subjects:
+        results[name]['train_peak_mib'] = peak_memory_of(steps[name], device)
+        subjects[name].net.zero_grad(set_to_none=True)
     return results
+
+
+def _surrogate_of(net: nn.Module, images: Tensor) -> Tensor:
+    return surrogate_loss(net(images))
+
+
+def _train_step(optimizer: torch.optim.Optimizer, compute_loss: Callable[[Tensor], Tensor], images: Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    compute_loss(images).backward()
+    optimizer.step()
 
 
 def compare_outputs(ours: nn.Module, reference: nn.Module, device: torch.device) -> float:
@@ -394,7 +430,8 @@ ROWS = (
     ('params_total', 'parameters, total (M)', lambda v: f'{v / 1e6:.3f}'),
     ('params_used', 'parameters, used (M)', lambda v: f'{v / 1e6:.3f}'),
     ('gflops', 'FLOPs @1x3x224x224 (G, mult-add = 1)', lambda v: f'{v:.2f}'),
-    ('latency_ms', 'latency, batch {lb} (ms, median)', lambda v: f'{v:.1f}'),
+    ('latency_ms', 'latency, batch {lb} (ms, median wall)', lambda v: f'{v:.1f}'),
+    ('latency_cpu_ms', 'latency, batch {lb} (ms, median process CPU)', lambda v: f'{v:.1f}'),
     ('throughput', 'throughput, batch {tb} (img/s)', lambda v: f'{v:.2f}'),
     ('infer_peak_mib', 'inference peak memory, batch {tb} (MiB)', lambda v: f'{v:.0f}'),
     ('train_step_s', 'train step fwd+bwd+Adam, batch {trb} (s)', lambda v: f'{v:.3f}'),
@@ -403,7 +440,8 @@ ROWS = (
 )
 
 
-def format_table(columns: Dict[str, Dict[str, float]], args: argparse.Namespace) -> str:
+def format_table(columns: Dict[str, Dict], args: argparse.Namespace) -> str:
+    """Metrics as rows, implementations as columns."""
     names = list(columns)
     labels = {
         key: label.format(lb=args.batch_sizes[0], tb=args.batch_sizes[-1], trb=args.train_batch_size)
@@ -424,23 +462,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.device == 'cuda' and not torch.cuda.is_available():
         print('error: --device cuda requested but CUDA is not available; use --device cpu', file=sys.stderr)
         return 2
+    if args.iters < 1 or args.warmup < 0 or min(args.batch_sizes + [args.train_batch_size]) < 1:
+        print('error: --iters and batch sizes must be >= 1 and --warmup >= 0', file=sys.stderr)
+        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
     model = build_model(args.config, args.light).to(device)
-    columns = {
-        'pointhmr': measure(TensorForward(model), args, device, infer=lambda x: predict_instances(model, x),
-                            loss_of=lambda x: real_loss(model, x))
+    subjects = {
+        'pointhmr':
+        Subject(TensorForward(model), partial(predict_instances, model), loss_of=partial(real_loss, model))
     }
     if args.reference:
         reference = reference_from_model(model).to(device)
-        columns['official-style'] = measure(reference, args, device)
-        difference = compare_outputs(TensorForward(model), reference, device)
+        subjects['official-style'] = Subject(reference, reference)
+        difference = compare_outputs(subjects['pointhmr'].net, reference, device)
+    columns = measure(subjects, args, device)
     memory_note = ('torch.cuda.max_memory_allocated' if device.type == 'cuda' else
-                   'CPU: process RSS increase over the phase start, sampled every 2 ms')
+                   'process RSS increase over the phase start, sampled every 2 ms')
     print(f'device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, '
-          f'iters {args.iters} (median) after {args.warmup} warm-up, peak memory = {memory_note}')
+          f'{args.iters} timed iterations (median, implementations interleaved) after {args.warmup} warm-up')
+    print(f'peak memory: {memory_note}')
     print(format_table(columns, args))
     for name, column in columns.items():
         if 'flops_counter' in column:

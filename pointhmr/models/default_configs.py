@@ -5,6 +5,8 @@ The configs in ``configs/`` reuse these shapes: ``model = pointhmr_hrnet_w32_mod
 import copy
 from typing import Optional
 
+from .estimators.pointhmr import IMAGENET_DATA_PREPROCESSOR
+
 #: mmpose HRNet-W32 stages; ``multiscale_output=True`` returns all 4 branches (the neck uses 0 and 3)
 HRNET_W32_EXTRA = dict(
     stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ), num_channels=(64, )),
@@ -21,10 +23,6 @@ HRNET_LIGHT_EXTRA = dict(
     stage4=dict(num_modules=1, num_branches=4, block='BASIC', num_blocks=(1, 1, 1, 1), num_channels=(8, 16, 32, 64),
                 multiscale_output=True))
 
-DATA_PREPROCESSOR = dict(
-    type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
-
-
 def pointhmr_hrnet_w32_model(body_model: Optional[dict] = None, backbone_init_cfg: Optional[dict] = None,
                              keep_unused_embeddings: bool = True, hops=(7, 5, 3, 1),
                              use_point_sampling: bool = True) -> dict:
@@ -37,7 +35,7 @@ def pointhmr_hrnet_w32_model(body_model: Optional[dict] = None, backbone_init_cf
     """
     return dict(
         type='PointHMR',
-        data_preprocessor=copy.deepcopy(DATA_PREPROCESSOR),
+        data_preprocessor=copy.deepcopy(IMAGENET_DATA_PREPROCESSOR),
         backbone=dict(type='HRNet', in_channels=3, extra=copy.deepcopy(HRNET_W32_EXTRA), init_cfg=backbone_init_cfg),
         neck=dict(type='PointGuidedSampler', in_channels=(32, 256), in_indices=(0, 3), feat_channels=512,
                   num_vertices=431, num_blocks=(2, 2, 1), use_point_sampling=use_point_sampling),
@@ -56,7 +54,7 @@ def pointhmr_light_model(body_model: Optional[dict] = None, hops=(7, 5, 3, 1), u
     32-d position code (96-d stage 1), 32-d stage 2, one layer per stack, small heatmap head hidden width."""
     return dict(
         type='PointHMR',
-        data_preprocessor=copy.deepcopy(DATA_PREPROCESSOR),
+        data_preprocessor=copy.deepcopy(IMAGENET_DATA_PREPROCESSOR),
         backbone=dict(type='HRNet', in_channels=3, extra=copy.deepcopy(HRNET_LIGHT_EXTRA)),
         neck=dict(type='PointGuidedSampler', in_channels=(8, 64), in_indices=(0, 3), feat_channels=64,
                   num_vertices=431, heatmap_channels=32, num_blocks=(1, 1, 1), use_point_sampling=use_point_sampling),

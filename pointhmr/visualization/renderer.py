@@ -1,9 +1,10 @@
 """Headless triangle-mesh renderer (numpy only) and the projections that feed it.
 
 Coordinate frame everywhere: x right, y down, z forward (OpenCV camera frame). ``vertices_px`` are
-``(x_px, y_px, depth)`` with pixel centres at integer coordinates and larger depth = farther from the viewer. Faces are rasterised
-with a vectorised z-buffer (per pixel, the nearest face wins), which is the exact form of the painter's algorithm and
-handles intersecting faces. Shading is Lambertian, flat (per face) or smooth (interpolated vertex normals), plus ambient.
+``(x_px, y_px, depth)`` with pixel centres at integer coordinates and larger depth = farther from the viewer.
+Faces are rasterised by vectorised scanlines into a z-buffer (per pixel, the nearest face wins): the exact form of
+the painter's algorithm, also correct for intersecting faces. Shading is Lambertian, flat (per face) or smooth
+(interpolated vertex normals), plus ambient.
 
 Faces follow the SMPL convention: counter-clockwise seen from outside in a right-handed frame, so a face whose normal
 ``(v1 - v0) x (v2 - v0)`` has a negative z component faces the viewer. Lighting is two-sided by default (normals are
@@ -49,10 +50,10 @@ def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Area-weighted unit vertex normals (N, 3); isolated vertices get (0, 0, -1) (towards the viewer)."""
-    normals = np.zeros_like(vertices, dtype=np.float64)
     fn = face_normals(vertices, faces)
-    for corner in range(3):
-        np.add.at(normals, faces[:, corner], fn)
+    corners = faces.reshape(-1)
+    normals = np.stack([np.bincount(corners, weights=np.repeat(fn[:, k], 3), minlength=len(vertices))
+                        for k in range(3)], axis=1)
     length = np.linalg.norm(normals, axis=1, keepdims=True)
     normals = np.where(length > 1e-12, normals / np.maximum(length, 1e-12), np.array([0.0, 0.0, -1.0]))
     return normals
@@ -188,7 +189,7 @@ def render_mesh(image: np.ndarray,
             raise ValueError(f'vertices_3d {shading_vertices.shape} must match vertices_px {vertices_px.shape}')
 
     height, width = image.shape[:2]
-    finite = np.all(np.isfinite(vertices_px[faces]).reshape(len(faces), -1), axis=1)
+    finite = np.all(np.isfinite(vertices_px), axis=1)[faces].all(axis=1)
     face_ids = np.flatnonzero(finite)
     if cull_backfaces and len(face_ids):
         normals = face_normals(shading_vertices, faces[face_ids])

@@ -11,7 +11,7 @@ from pointhmr.visualization import load_obj, load_ply
 def two_images(tmp_path, grace_hopper):
     folder = tmp_path / 'images'
     folder.mkdir()
-    image = cv2.imread(str(grace_hopper))
+    image = cv2.imread(str(grace_hopper))[::2, ::2]  # 300 x 256: small keeps the test fast
     cv2.imwrite(str(folder / 'a.jpg'), image)
     cv2.imwrite(str(folder / 'b.png'), cv2.flip(image, 1)[::2, ::2])
     (folder / 'notes.txt').write_text('not an image')
@@ -27,7 +27,7 @@ def test_folder_of_two_images_end_to_end(mesh_demo, light_config_file, two_image
     assert _run(mesh_demo, light_config_file, '--input', two_images, '--output-dir', out, '--export', 'ply') == 0
     printed = capsys.readouterr().out
     assert 'random weights' in printed
-    for stem, shape in (('a', (600, 512)), ('b', (300, 256))):
+    for stem, shape in (('a', (300, 256)), ('b', (150, 128))):
         drawn = cv2.imread(str(out / f'{stem}_mesh.jpg'))
         assert drawn.shape == (shape[0], 2 * shape[1], 3)  # overlay | side view
         with np.load(out / f'{stem}_results.npz', allow_pickle=False) as data:
@@ -46,13 +46,13 @@ def test_folder_of_two_images_end_to_end(mesh_demo, light_config_file, two_image
 def test_box_file_multi_person_no_person_and_side_view_off(mesh_demo, light_config_file, two_images, tmp_path,
                                                            capsys):
     boxes = tmp_path / 'boxes.json'
-    boxes.write_text(json.dumps({'a.jpg': [[0, 0, 200, 300], [150, 50, 500, 600]], 'b': []}))
+    boxes.write_text(json.dumps({'a.jpg': [[0, 0, 100, 150], [75, 25, 250, 300]], 'b': []}))
     out = tmp_path / 'out'
     rc = _run(mesh_demo, light_config_file, '--input', two_images, '--output-dir', out, '--bboxes', boxes,
               '--no-side-view')
     assert rc == 0
     assert 'no person' in capsys.readouterr().out
-    assert cv2.imread(str(out / 'a_mesh.jpg')).shape == (600, 512, 3)
+    assert cv2.imread(str(out / 'a_mesh.jpg')).shape == (300, 256, 3)
     with np.load(out / 'a_results.npz') as data:
         assert data['vertices'].shape == (2, 6890, 3)
         assert data['depths'][0] <= data['depths'][1]
@@ -65,7 +65,7 @@ def test_box_file_multi_person_no_person_and_side_view_off(mesh_demo, light_conf
     # no person: the image is written unchanged apart from the random-weights note
     b_in = cv2.imread(str(two_images / 'b.png')).astype(int)
     b_out = cv2.imread(str(out / 'b_mesh.jpg')).astype(int)
-    assert np.abs(b_out[30:] - b_in[30:]).mean() < 3.0
+    assert np.abs(b_out[25:] - b_in[25:]).mean() < 8.0  # jpeg noise only; a mesh changes ~100 levels
 
 
 def test_video_input(mesh_demo, light_config_file, grace_hopper, tmp_path):

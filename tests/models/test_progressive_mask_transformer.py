@@ -88,7 +88,8 @@ def test_parameter_names_and_no_body_state(make_head):
     assert {'joint_token_embed.weight', 'token_position_embed.weight', 'cam_token_embed.weight',
             'vertex_token_embed.weight', 'transformer.transformer_1.layers.0.self_attn.in_proj_weight',
             'transformer.transformer_2.norm.weight', 'transformer.transformer_4.norm.bias',
-            'transformer.dim_reduce.weight', 'transformer.xyz_regressor.bias', 'transformer.cam_predictor.weight'} <= keys
+            'transformer.dim_reduce.weight', 'transformer.xyz_regressor.bias',
+            'transformer.cam_predictor.weight'} <= keys
     assert 'transformer.transformer_1.norm.weight' not in keys and 'transformer.transformer_3.norm.weight' not in keys
     assert not any('body' in k or 'mask' in k or 'sampler' in k for k in keys)
     assert head.token_position_embed.weight.shape == (495, 32)

@@ -25,7 +25,7 @@ def _sample(vertices, num_people=1, per_instance_crops=False):
     if per_instance_crops:
         pred.input_center = np.array([[60.0, 60.0], [100.0, 60.0]])[:num_people]
         pred.input_scale = np.full((num_people, 2), 100.0)
-        pred.keypoints[:, 0] = pred.input_center  # pelvis keypoint at the crop centre, as the camera (0.8, 0, 0) puts it
+        pred.keypoints[:, 0] = pred.input_center  # the pelvis where the camera (0.8, 0, 0) projects it
     sample.pred_instances = pred
     return sample
 
@@ -120,3 +120,18 @@ def test_several_people_need_per_instance_crops(toy_body):
 def test_bad_faces_are_rejected():
     with pytest.raises(ValueError, match=r'\(F, 3\)'):
         MeshVisualizer(name='test_bad_faces', faces=np.zeros((5, 4), np.int64))
+
+
+def test_mesh_follows_the_predicted_pelvis_keypoint(toy_body):
+    vertices, faces = toy_body
+    sample = _sample(vertices)
+    sample.pred_instances.keypoints[0, 0] = (100.0, 60.0)  # pelvis 20 px right of the crop camera's origin
+    kwargs = dict(faces=faces, draw_side_view=False)
+    aligned = MeshVisualizer(name='test_align_on', **kwargs).add_datasample('s', _image(), sample, draw_gt=False)
+    raw = MeshVisualizer(name='test_align_off', align_to_pelvis=False, **kwargs).add_datasample(
+        's', _image(), sample, draw_gt=False)
+
+    def centre_x(drawn):
+        return np.nonzero(np.any(drawn != _image(), axis=2))[1].mean()
+
+    assert abs(centre_x(aligned) - centre_x(raw) - 20.0) < 1.0

@@ -3,7 +3,7 @@ import pytest
 from mmpose.structures.bbox import get_warp_matrix
 
 from pointhmr.visualization.renderer import (project_perspective, project_weak_perspective_to_image, render_mesh,
-                                             side_view)
+                                             side_view, vertex_normals)
 
 BLACK = np.zeros((16, 16, 3), np.uint8)
 
@@ -157,3 +157,11 @@ def test_bad_inputs_are_rejected():
         render_mesh(BLACK, vertices, faces, color=(1.0, 0.0))
     with pytest.raises(ValueError, match='image'):
         render_mesh(np.zeros((4, 4, 4), np.uint8), vertices, faces)
+
+
+def test_vertex_normals_of_a_sphere_point_outwards(sphere_mesh):
+    vertices, faces = sphere_mesh
+    normals = vertex_normals(vertices, faces)
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-9)
+    radial = vertices / np.linalg.norm(vertices, axis=1, keepdims=True)
+    assert np.min(np.einsum('ij,ij->i', normals, radial)) > 0.95

@@ -1,7 +1,8 @@
 import numpy as np
 
 from pointhmr.visualization.renderer import project_perspective, project_weak_perspective_to_image
-from pointhmr.visualization.scene import person_translations, render_people, render_side_view
+from pointhmr.visualization.scene import (camera_for_centred_vertices, person_translations, render_people,
+                                          render_side_view)
 
 H, W = 120, 160
 
@@ -73,3 +74,31 @@ def test_no_people_leaves_the_image_unchanged(toy_body):
     panel = render_side_view(np.zeros((0, 10, 3)), faces[:0], np.zeros((0, 3)), np.zeros((0, 2)), np.zeros((0, 2)),
                              (H, W))
     assert np.all(panel == 255)
+
+
+def test_camera_for_centred_vertices_matches_the_uncentred_projection():
+    rng = np.random.default_rng(1)
+    vertices = rng.normal(size=(30, 3)) * 0.3
+    pelvis = np.array([0.05, -0.2, 0.1])  # where the model's pelvis is before centring
+    camera, center, scale = np.array([0.7, 0.1, -0.05]), np.array([200.0, 150.0]), np.array([180.0, 180.0])
+    uncentred = project_weak_perspective_to_image(vertices, camera, center, scale)
+    pelvis_px = project_weak_perspective_to_image(pelvis[None], camera, center, scale)[0, :2]
+    mesh_camera = camera_for_centred_vertices(camera[None], pelvis_px[None], center[None], scale[None])[0]
+    centred = project_weak_perspective_to_image(vertices - pelvis, mesh_camera, center, scale)
+    np.testing.assert_allclose(centred[:, :2], uncentred[:, :2], atol=1e-9)
+    assert mesh_camera[0] == camera[0]
+
+
+def test_body_model_mesh_renders_with_outward_faces():
+    import torch
+    from mmpose.registry import MODELS
+    body = MODELS.build(dict(type='SMPLBodyModel'))
+    pose = torch.zeros(1, 72)
+    pose[0, 0] = np.pi  # SMPL y-up -> camera frame (y down, facing the camera), as in the datasets
+    vertices = body(pose, torch.zeros(1, 10))[0].numpy()
+    args = (vertices[None], body.faces, [[0.9, 0.0, 0.0]], [[64.0, 64.0]], [[128.0, 128.0]])
+    shown, mask = render_people(np.zeros((128, 128, 3), np.uint8), *args)
+    culled, culled_mask = render_people(np.zeros((128, 128, 3), np.uint8), *args, cull_backfaces=True)
+    assert mask.sum() > 0.05 * mask.size
+    # faces turned away from the viewer are exactly the hidden ones: culling them changes (almost) nothing
+    assert np.mean(culled_mask != mask) < 0.002 and np.abs(culled.astype(int) - shown).mean() < 0.5

@@ -7,7 +7,6 @@ from mmengine.structures import InstanceData
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pointhmr.body import graph_hops
@@ -137,13 +136,20 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return mid, sampler.upsample(mid, 1, 0)
 
     def loss_heatmap(self, heatmap_logits: Tensor) -> Tensor:
-        """(B, N, h, w) logits -> (B, N, H*W): softmax over their nearest up-sampling to ``heatmap_size`` (spec 1.5)."""
+        """(B, N, h, w) logits -> (B, N, H*W): softmax over their nearest up-sampling to ``heatmap_size`` (spec 1.5).
+
+        Computed exactly without the large softmax: every logit is copied ``f_h * f_w`` times, so each copy holds the
+        low-resolution softmax divided by ``f_h * f_w`` (one expand + copy instead of interpolate + softmax).
+        """
+        batch, channels, height, width = heatmap_logits.shape
         out_w, out_h = self.heatmap_size
-        if out_h % heatmap_logits.shape[2] or out_w % heatmap_logits.shape[3]:
+        if out_h % height or out_w % width:
             raise ValueError(f'heatmap_size {self.heatmap_size} must be an integer multiple of the logits size '
-                             f'{tuple(heatmap_logits.shape[2:])[::-1]}')
-        upsampled = F.interpolate(heatmap_logits, size=(out_h, out_w), mode='nearest')
-        return upsampled.flatten(2).softmax(dim=-1)
+                             f'({width}, {height})')
+        factor_h, factor_w = out_h // height, out_w // width
+        probs = heatmap_logits.flatten(2).softmax(dim=-1) / (factor_h * factor_w)
+        probs = probs.view(batch, channels, height, 1, width, 1)
+        return probs.expand(-1, -1, -1, factor_h, -1, factor_w).reshape(batch, channels, out_h * out_w)
 
     def _regress(self, feats: PointGuidedSamplerOutput) -> Dict[str, Tensor]:
         if isinstance(feats, list):

@@ -39,6 +39,7 @@ def build_residual_conv_head(in_channels: int, hidden_channels: int, out_channel
     """
     if num_blocks < 1:
         raise ValueError(f'build_residual_conv_head: num_blocks must be >= 1, got {num_blocks}')
-    layers = [ResidualBasicBlock(in_channels if i == 0 else hidden_channels, hidden_channels) for i in range(num_blocks)]
+    layers = [ResidualBasicBlock(in_channels if i == 0 else hidden_channels, hidden_channels)
+              for i in range(num_blocks)]
     layers.append(nn.Conv2d(hidden_channels, out_channels, 1, bias=False))
     return nn.Sequential(*layers)

@@ -1,7 +1,6 @@
 """3-D and 2-D joint losses of PointHMR (spec 3.2), confidence-weighted MSE."""
 from typing import Optional
 
-import torch
 from torch import Tensor
 
 from pointhmr.body.joints import J14_L_HIP, J14_R_HIP

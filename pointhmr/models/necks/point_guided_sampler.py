@@ -49,14 +49,16 @@ class PointGuidedSampler(BaseModule):
             raise ValueError('PointGuidedSampler: in_channels and in_indices need 2 entries (high-res, low-res), got '
                              f'{in_channels} and {in_indices}')
         if len(num_blocks) != 3:
-            raise ValueError(f'PointGuidedSampler: num_blocks needs 3 entries (feature, heatmap, grid), got {num_blocks}')
+            raise ValueError('PointGuidedSampler: num_blocks needs 3 entries (feature, heatmap, grid), got '
+                             f'{num_blocks}')
         high_channels, low_channels = in_channels
         self.in_indices = tuple(in_indices)
         self.feat_channels = feat_channels
         self.num_vertices = num_vertices
         self.use_point_sampling = use_point_sampling
         heatmap_channels = heatmap_channels or num_vertices
-        self.feature_extract_layer = build_residual_conv_head(high_channels, feat_channels, feat_channels, num_blocks[0])
+        self.feature_extract_layer = build_residual_conv_head(high_channels, feat_channels, feat_channels,
+                                                              num_blocks[0])
         self.heatmap_layer = build_residual_conv_head(high_channels, heatmap_channels, num_vertices, num_blocks[1])
         self.grid_layer = build_residual_conv_head(low_channels, feat_channels, feat_channels, num_blocks[2])
         self.cam_layer = nn.Linear(num_vertices, 1)
