@@ -46,9 +46,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--bboxes', default=None, help='JSON file of person boxes (see the module docstring)')
     parser.add_argument('--bbox-format', choices=('xyxy', 'xywh'), default='xyxy')
     parser.add_argument('--device', default='cpu', help="torch device, e.g. 'cpu' or 'cuda:0'")
-    parser.add_argument('--export', choices=('obj', 'ply', 'none'), default=None,
+    parser.add_argument('--export',
+                        choices=('obj', 'ply', 'none'),
+                        default=None,
                         help='per-person mesh files (default: obj for images, none for videos)')
-    parser.add_argument('--side-view', action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument('--side-view',
+                        action=argparse.BooleanOptionalAction,
+                        default=True,
                         help='append a side-view panel to the rendered images')
     parser.add_argument('--max-frames', type=int, default=None, help='stop a video after this many frames')
     args = parser.parse_args(argv)
@@ -131,10 +135,14 @@ def run_images(inferencer, images: List[Path], args, box_file, out_dir: Path) ->
         drawn = inferencer.visualize(image, results, side_view=args.side_view)
         out_image = out_dir / f'{image_path.stem}_mesh.jpg'
         cv2.imwrite(str(out_image), drawn)
-        meshes = export_meshes(results, inferencer.faces, out_dir / 'meshes', image_path.stem,
-                               export) if export != 'none' else []
-        write_results(results, out_dir, image_path.stem, image_path=str(image_path),
-                      random_weights=inferencer.random_weights, mesh_files=meshes or None)
+        meshes = export_meshes(results, inferencer.faces, out_dir /
+                               'meshes', image_path.stem, export) if export != 'none' else []
+        write_results(results,
+                      out_dir,
+                      image_path.stem,
+                      image_path=str(image_path),
+                      random_weights=inferencer.random_weights,
+                      mesh_files=meshes or None)
         if num == 0:
             print(f'{image_path}: no person found (empty results written); {out_image}')
         else:
@@ -176,7 +184,11 @@ def run_video(inferencer, video: Path, args, box_file, out_dir: Path) -> int:
     if frames == 0:
         raise ValueError(f'video {video} has no readable frames')
     stacked = {key: np.concatenate([r[key] for r in per_frame]) for key in (*RESULT_FIELDS, 'frame_index')}
-    write_results(stacked, out_dir, video.stem, video_path=str(video), num_frames=frames,
+    write_results(stacked,
+                  out_dir,
+                  video.stem,
+                  video_path=str(video),
+                  num_frames=frames,
                   random_weights=inferencer.random_weights)
     num = len(stacked['vertices'])
     print(f'{video}: {frames} frame(s), {num} person detection(s) -> {out_video}')
@@ -194,8 +206,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f'no images ({", ".join(IMAGE_EXTENSIONS)}) in {args.input}; nothing to do')
             return 0
         from pointhmr.apis import MeshInferencer
-        inferencer = MeshInferencer(args.config, args.checkpoint, device=args.device, det_config=args.det_config,
-                                    det_checkpoint=args.det_checkpoint, det_score_thr=args.det_score_thr,
+        inferencer = MeshInferencer(args.config,
+                                    args.checkpoint,
+                                    device=args.device,
+                                    det_config=args.det_config,
+                                    det_checkpoint=args.det_checkpoint,
+                                    det_score_thr=args.det_score_thr,
                                     det_category=args.det_category)
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)

@@ -14,12 +14,14 @@ official evaluation calls the whole network). Parameters ("used" = receives a gr
 use the full forward of each with a surrogate loss (sum of mean squares of every output) so both columns do the same
 work; an extra row times our training step with the real ``model.loss`` on synthetic labels.
 
-Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = increase of the process's
-resident set size over its value before the phase, sampled from ``/proc/self/statm`` every 2 ms (includes allocator
-caching; approximate).
+Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = peak increase of the heap bytes
+in use (glibc ``mallinfo2``, sampled every 2 ms; resident set size where glibc is missing). Timings interleave the
+implementations and report medians; on CPU one thread is the default (``--threads``) because multi-threaded OpenMP is
+very noisy on a shared machine.
 """
 import argparse
 import copy
+import ctypes
 import math
 import os
 import statistics
@@ -51,7 +53,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--train-batch-size', type=int, default=2, help='batch size of the training-step measurement')
     parser.add_argument('--iters', type=int, default=3, help='timed repetitions per measurement (median reported)')
     parser.add_argument('--warmup', type=int, default=1, help='untimed repetitions before each measurement')
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch CPU threads (default 1: stable timings on a shared machine; 0 = torch default)')
     parser.add_argument('--reference', action='store_true', help='also time the straightforward official-style port')
     parser.add_argument('--skip-flops', action='store_true')
     parser.add_argument('--skip-train', action='store_true')
@@ -257,13 +260,39 @@ class Subject:
     loss_of: Optional[Callable[[Tensor], Tensor]] = None
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks',
+                                                     'fsmblks', 'uordblks', 'fordblks', 'keepcost')]
+
+
+def _glibc_mallinfo2() -> Optional[Callable[[], _MallInfo2]]:
+    try:
+        function = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    function.restype = _MallInfo2
+    return function
+
+
 class PeakMemory:
-    """Context manager measuring peak memory of a phase (CUDA allocator peak, or sampled CPU RSS increase), in MiB."""
+    """Context manager measuring the peak extra memory of a phase, in MiB.
+
+    CUDA: ``torch.cuda.max_memory_allocated`` minus the allocation at the start. CPU: peak increase of the heap bytes
+    in use (glibc ``mallinfo2``: ``uordblks + hblkhd``, i.e. live malloc'd bytes incl. mmapped blocks), sampled every
+    2 ms; without glibc, the resident set size (which under-reports when freed memory stays resident).
+    """
 
     def __init__(self, device: torch.device):
         self.device = device
         self.peak_mib = float('nan')
         self._stop = threading.Event()
+        mallinfo2 = _glibc_mallinfo2()
+        if mallinfo2 is not None:
+            self.method = 'heap in use (glibc mallinfo2)'
+            self._read = lambda: (lambda info: info.uordblks + info.hblkhd)(mallinfo2())
+        else:
+            self.method = 'resident set size'
+            self._read = self._rss_bytes
 
     @staticmethod
     def _rss_bytes() -> int:
@@ -272,7 +301,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self._max = max(self._max, self._rss_bytes())
+            self._max = max(self._max, self._read())
             time.sleep(0.002)
 
     def __enter__(self) -> 'PeakMemory':
@@ -280,8 +309,8 @@ class PeakMemory:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
             self._base = torch.cuda.memory_allocated()
-        elif os.path.exists('/proc/self/statm'):
-            self._base = self._max = self._rss_bytes()
+        else:
+            self._base = self._max = self._read()
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         return self
@@ -290,10 +319,10 @@ class PeakMemory:
         if self.device.type == 'cuda':
             torch.cuda.synchronize()
             self.peak_mib = (torch.cuda.max_memory_allocated() - self._base) / 2**20
-        elif hasattr(self, '_thread'):
+        else:
             self._stop.set()
             self._thread.join()
-            self.peak_mib = (max(self._max, self._rss_bytes()) - self._base) / 2**20
+            self.peak_mib = (max(self._max, self._read()) - self._base) / 2**20
 
 
 def time_interleaved(calls: Dict[str, Callable[[], object]], iters: int, warmup: int,
@@ -480,7 +509,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         difference = compare_outputs(subjects['pointhmr'].net, reference, device)
     columns = measure(subjects, args, device)
     memory_note = ('torch.cuda.max_memory_allocated' if device.type == 'cuda' else
-                   'process RSS increase over the phase start, sampled every 2 ms')
+                   f'CPU, increase of {PeakMemory(device).method} over the phase start, sampled every 2 ms')
     print(f'device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, '
           f'{args.iters} timed iterations (median, implementations interleaved) after {args.warmup} warm-up')
     print(f'peak memory: {memory_note}')

@@ -20,7 +20,9 @@ def init_person_detector(config, checkpoint: Optional[str] = None, device: str =
     return init_detector(cfg, checkpoint, device=device)
 
 
-def detect_people(detector: nn.Module, img: ImageInput, score_thr: float = 0.5,
+def detect_people(detector: nn.Module,
+                  img: ImageInput,
+                  score_thr: float = 0.5,
                   category: int = 0) -> Tuple[np.ndarray, np.ndarray]:
     """Return person boxes (N, 4) float32 xyxy and scores (N,), best first.
 

@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import mmcv
 import numpy as np
 import torch.nn as nn
+from mmengine import Config
 from mmpose.apis import inference_topdown, init_model
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
@@ -63,7 +64,7 @@ def validate_bboxes(bboxes: Optional[Union[Sequence, np.ndarray]], bbox_format: 
     return boxes
 
 
-def init_mesh_model(config: Union[str, Path, 'mmengine.Config'],  # noqa: F821
+def init_mesh_model(config: Union[str, Path, Config],
                     checkpoint: Optional[str] = None,
                     device: str = 'cpu',
                     cfg_options: Optional[dict] = None) -> nn.Module:
@@ -74,7 +75,9 @@ def init_mesh_model(config: Union[str, Path, 'mmengine.Config'],  # noqa: F821
         raise FileNotFoundError(f'checkpoint file not found: {checkpoint} (pass "none" for random weights)')
     if isinstance(config, (str, Path)) and not os.path.isfile(str(config)):
         raise FileNotFoundError(f'config file not found: {config}')
-    model = init_model(str(config) if isinstance(config, Path) else config, checkpoint, device=device,
+    model = init_model(str(config) if isinstance(config, Path) else config,
+                       checkpoint,
+                       device=device,
                        cfg_options=cfg_options)
     model.random_weights = checkpoint is None
     return model

@@ -23,8 +23,14 @@ class MeshInferencer:
         cfg_options: overrides merged into the PointHMR config.
     """
 
-    def __init__(self, config, checkpoint: Optional[str] = None, device: str = 'cpu', det_config=None,
-                 det_checkpoint: Optional[str] = None, det_score_thr: float = 0.5, det_category: int = 0,
+    def __init__(self,
+                 config,
+                 checkpoint: Optional[str] = None,
+                 device: str = 'cpu',
+                 det_config=None,
+                 det_checkpoint: Optional[str] = None,
+                 det_score_thr: float = 0.5,
+                 det_category: int = 0,
                  cfg_options: Optional[dict] = None) -> None:
         self.model = init_mesh_model(config, checkpoint, device=device, cfg_options=cfg_options)
         self.random_weights = bool(getattr(self.model, 'random_weights', False))
@@ -33,7 +39,9 @@ class MeshInferencer:
         self.det_score_thr = det_score_thr
         self.det_category = det_category
 
-    def __call__(self, img: ImageInput, bboxes: Optional[Union[Sequence, np.ndarray]] = None,
+    def __call__(self,
+                 img: ImageInput,
+                 bboxes: Optional[Union[Sequence, np.ndarray]] = None,
                  bbox_format: str = 'xyxy') -> Dict[str, np.ndarray]:
         """Results of :func:`pointhmr.apis.results.collect_mesh_results` (nearest person first).
 
@@ -55,8 +63,12 @@ class MeshInferencer:
         body = self.model.head.body_model
         return int(getattr(body, 'num_vertices', int(self.faces.max()) + 1))
 
-    def visualize(self, img: ImageInput, results: Dict[str, np.ndarray], side_view: bool = True,
-                  draw_bboxes: bool = True, alpha: float = 0.9) -> np.ndarray:
+    def visualize(self,
+                  img: ImageInput,
+                  results: Dict[str, np.ndarray],
+                  side_view: bool = True,
+                  draw_bboxes: bool = True,
+                  alpha: float = 0.9) -> np.ndarray:
         """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights."""
         image, _ = load_image(img)
         vertices, cameras = results['vertices'], results['mesh_cameras']
@@ -72,6 +84,6 @@ class MeshInferencer:
             panels.append(render_side_view(vertices, self.faces, cameras, centers, scales, image.shape[:2]))
         drawn = np.concatenate(panels, axis=1)
         if self.random_weights:
-            cv2.putText(drawn, 'random weights (checkpoint=none)', (5, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                        (0, 0, 255), 1, cv2.LINE_AA)
+            cv2.putText(drawn, 'random weights (checkpoint=none)', (5, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 255),
+                        1, cv2.LINE_AA)
         return drawn

@@ -33,11 +33,15 @@ def _get(pred, key: str, num: int, default_shape: Sequence[int], fill: float = n
 
 def empty_mesh_results(num_vertices: int = 6890) -> Dict[str, np.ndarray]:
     """Results for an image without people: every field with a leading dimension of 0."""
-    return {key: np.zeros((0, ) + tuple(num_vertices if d is None else d for d in shape), dtype=np.float32)
-            for key, shape in RESULT_FIELDS.items()}
+    return {
+        key: np.zeros((0, ) + tuple(num_vertices if d is None else d for d in shape), dtype=np.float32)
+        for key, shape in RESULT_FIELDS.items()
+    }
 
 
-def collect_mesh_results(samples: List[PoseDataSample], image_shape: Sequence[int], focal: Optional[float] = None,
+def collect_mesh_results(samples: List[PoseDataSample],
+                         image_shape: Sequence[int],
+                         focal: Optional[float] = None,
                          num_vertices: int = 6890) -> Dict[str, np.ndarray]:
     """Stack per-person predictions into arrays with a leading person axis P, nearest person first.
 

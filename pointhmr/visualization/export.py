@@ -64,8 +64,10 @@ def save_obj(path: PathLike, vertices: Any, faces: Any) -> Path:
 def save_ply(path: PathLike, vertices: Any, faces: Any, colors: Optional[Any] = None) -> Path:
     """Write a triangle mesh as ASCII PLY; ``colors`` are optional per-vertex (N, 3) RGB in 0-1 or 0-255."""
     vertices, faces = _mesh_arrays(vertices, faces)
-    header = ['ply', 'format ascii 1.0', 'comment pointhmr mesh', f'element vertex {len(vertices)}',
-              'property float x', 'property float y', 'property float z']
+    header = [
+        'ply', 'format ascii 1.0', 'comment pointhmr mesh', f'element vertex {len(vertices)}', 'property float x',
+        'property float y', 'property float z'
+    ]
     table = vertices
     fmt = '%.6f %.6f %.6f'
     if colors is not None:

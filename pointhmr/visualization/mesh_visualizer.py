@@ -87,7 +87,9 @@ class MeshVisualizer(PoseLocalVisualizer):
             return _numpy(self.dataset_meta['mesh_faces']).astype(np.int64)
         return self._faces
 
-    def draw_mesh(self, image: np.ndarray, instances: InstanceData,
+    def draw_mesh(self,
+                  image: np.ndarray,
+                  instances: InstanceData,
                   metainfo: Optional[Dict] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """Render all predicted people on an RGB image. Returns (overlay, side-view panel or None).
 
@@ -109,8 +111,14 @@ class MeshVisualizer(PoseLocalVisualizer):
         front, _ = render_people(image, vertices, faces, cameras, centers, scales, alpha=self.mesh_alpha, **common)
         side = None
         if self.draw_side_view:
-            side = render_side_view(vertices, faces, cameras, centers, scales, image.shape[:2],
-                                    angle=self.side_view_angle, **common)
+            side = render_side_view(vertices,
+                                    faces,
+                                    cameras,
+                                    centers,
+                                    scales,
+                                    image.shape[:2],
+                                    angle=self.side_view_angle,
+                                    **common)
         return front, side
 
     @staticmethod
@@ -171,10 +179,20 @@ class MeshVisualizer(PoseLocalVisualizer):
                           'Call set_mesh_faces() or configure body_model / faces.')
             has_mesh = False
         if not has_mesh:
-            return super().add_datasample(
-                name, image, data_sample, draw_gt=draw_gt, draw_pred=draw_pred, draw_heatmap=draw_heatmap,
-                draw_bbox=draw_bbox, show_kpt_idx=show_kpt_idx, skeleton_style=skeleton_style, show=show,
-                wait_time=wait_time, out_file=out_file, kpt_thr=kpt_thr, step=step)
+            return super().add_datasample(name,
+                                          image,
+                                          data_sample,
+                                          draw_gt=draw_gt,
+                                          draw_pred=draw_pred,
+                                          draw_heatmap=draw_heatmap,
+                                          draw_bbox=draw_bbox,
+                                          show_kpt_idx=show_kpt_idx,
+                                          skeleton_style=skeleton_style,
+                                          show=show,
+                                          wait_time=wait_time,
+                                          out_file=out_file,
+                                          kpt_thr=kpt_thr,
+                                          step=step)
 
         panels = []
         if draw_gt and 'gt_instances' in data_sample and 'keypoints' in data_sample.gt_instances:

@@ -52,8 +52,8 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Area-weighted unit vertex normals (N, 3); isolated vertices get (0, 0, -1) (towards the viewer)."""
     fn = face_normals(vertices, faces)
     corners = faces.reshape(-1)
-    normals = np.stack([np.bincount(corners, weights=np.repeat(fn[:, k], 3), minlength=len(vertices))
-                        for k in range(3)], axis=1)
+    normals = np.stack(
+        [np.bincount(corners, weights=np.repeat(fn[:, k], 3), minlength=len(vertices)) for k in range(3)], axis=1)
     length = np.linalg.norm(normals, axis=1, keepdims=True)
     normals = np.where(length > 1e-12, normals / np.maximum(length, 1e-12), np.array([0.0, 0.0, -1.0]))
     return normals
@@ -237,11 +237,12 @@ def project_perspective(vertices_cam: np.ndarray, focal: Union[float, Sequence[f
     return np.concatenate([xy, z[:, None]], axis=1)
 
 
-def project_weak_perspective_to_image(vertices: np.ndarray,
-                                      camera: Sequence[float],
-                                      input_center: Sequence[float],
-                                      input_scale: Union[float, Sequence[float]],
-                                      input_size: Tuple[int, int] = (224, 224)) -> np.ndarray:
+def project_weak_perspective_to_image(
+    vertices: np.ndarray,
+    camera: Sequence[float],
+    input_center: Sequence[float],
+    input_scale: Union[float, Sequence[float]],
+    input_size: Tuple[int, int] = (224, 224)) -> np.ndarray:
     """Weak-perspective projection of (N, 3) vertices into original-image pixels.
 
     ``x2d = s * (X[:, :2] + (tx, ty))`` lies in [-1, 1] over the square crop of side ``input_scale`` pixels centred at

@@ -80,7 +80,8 @@ def _stack_people(vertices: np.ndarray, faces: np.ndarray, colors: Optional[Sequ
     all_faces = (faces[None] + (np.arange(num) * num_vertices)[:, None, None]).reshape(-1, 3)
     palette = PERSON_COLORS if colors is None else colors
     face_colors = np.repeat(np.asarray([palette[i % len(palette)] for i in range(num)], dtype=np.float64),
-                            len(faces), axis=0)
+                            len(faces),
+                            axis=0)
     face_colors = np.where(face_colors.max(1, keepdims=True) > 1.0, face_colors / 255.0, face_colors)
     return all_faces, face_colors
 
@@ -108,14 +109,20 @@ def render_people(image: np.ndarray,
         return image.copy(), np.zeros(image.shape[:2], dtype=bool)
     depth = person_translations(cameras, centers, scales, np.shape(image), focal)[:, 2]
     projected = [
-        project_weak_perspective_to_image(v, c, ctr, sc)[:, :2] for v, c, ctr, sc in zip(vertices, cameras, centers,
-                                                                                          scales)
+        project_weak_perspective_to_image(v, c, ctr, sc)[:, :2]
+        for v, c, ctr, sc in zip(vertices, cameras, centers, scales)
     ]
     vertices_px = np.concatenate(
         [np.concatenate([xy, v[:, 2:3] + d], axis=1) for xy, v, d in zip(projected, vertices, depth)])
     all_faces, face_colors = _stack_people(vertices, faces, colors)
-    return render_mesh(image, vertices_px, all_faces, alpha=alpha, vertices_3d=vertices.reshape(-1, 3),
-                       channel_order=channel_order, face_colors=face_colors, **render_kwargs)
+    return render_mesh(image,
+                       vertices_px,
+                       all_faces,
+                       alpha=alpha,
+                       vertices_3d=vertices.reshape(-1, 3),
+                       channel_order=channel_order,
+                       face_colors=face_colors,
+                       **render_kwargs)
 
 
 def render_side_view(vertices: np.ndarray,
@@ -151,6 +158,11 @@ def render_side_view(vertices: np.ndarray,
     xy = (rotated[:, :2] - (low + high) / 2.0) * fit + np.array([width, height]) / 2.0
     vertices_px = np.concatenate([xy, rotated[:, 2:3]], axis=1)
     all_faces, face_colors = _stack_people(vertices, faces, colors)
-    rendered, _ = render_mesh(panel, vertices_px, all_faces, vertices_3d=rotated, channel_order=channel_order,
-                              face_colors=face_colors, **render_kwargs)
+    rendered, _ = render_mesh(panel,
+                              vertices_px,
+                              all_faces,
+                              vertices_3d=rotated,
+                              channel_order=channel_order,
+                              face_colors=face_colors,
+                              **render_kwargs)
     return rendered

@@ -11,17 +11,17 @@ from pointhmr.models import pointhmr_light_model
 
 def light_config() -> Config:
     """The light model with the inference pipeline of the test configs (built in code: independent of configs/)."""
-    return Config(dict(
-        default_scope='mmpose',
-        custom_imports=dict(imports=['pointhmr'], allow_failed_imports=False),
-        model=pointhmr_light_model(),
-        train_dataloader=dict(dataset=dict(metainfo=H36M_METAINFO)),
-        test_dataloader=dict(dataset=dict(pipeline=[
-            dict(type='LoadImage'),
-            dict(type='MeshBBoxCenterScale'),
-            dict(type='MeshTopdownAffine', input_size=(224, 224)),
-            dict(type='PackMeshInputs'),
-        ]))))
+    return Config(
+        dict(default_scope='mmpose',
+             custom_imports=dict(imports=['pointhmr'], allow_failed_imports=False),
+             model=pointhmr_light_model(),
+             train_dataloader=dict(dataset=dict(metainfo=H36M_METAINFO)),
+             test_dataloader=dict(dataset=dict(pipeline=[
+                 dict(type='LoadImage'),
+                 dict(type='MeshBBoxCenterScale'),
+                 dict(type='MeshTopdownAffine', input_size=(224, 224)),
+                 dict(type='PackMeshInputs'),
+             ]))))
 
 
 def grace_hopper_path() -> Path:

@@ -57,5 +57,3 @@ def test_real_detector_with_random_weights(grace_hopper, light_model):
     boxes, scores = detect_people(detector, str(grace_hopper), score_thr=0.0)
     assert boxes.ndim == 2 and boxes.shape[1] == 4 and scores.shape == (len(boxes), )
     assert np.all(np.diff(scores) <= 0) and np.all(boxes[:, 2] > boxes[:, 0])
-
-

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -43,8 +44,7 @@ def test_folder_of_two_images_end_to_end(mesh_demo, light_config_file, two_image
     assert not (out / 'notes_mesh.jpg').exists()
 
 
-def test_box_file_multi_person_no_person_and_side_view_off(mesh_demo, light_config_file, two_images, tmp_path,
-                                                           capsys):
+def test_box_file_multi_person_no_person_and_side_view_off(mesh_demo, light_config_file, two_images, tmp_path, capsys):
     boxes = tmp_path / 'boxes.json'
     boxes.write_text(json.dumps({'a.jpg': [[0, 0, 100, 150], [75, 25, 250, 300]], 'b': []}))
     out = tmp_path / 'out'
@@ -105,3 +105,20 @@ def test_bad_inputs(mesh_demo, light_config_file, two_images, tmp_path, capsys):
     with pytest.raises(SystemExit):
         _run(mesh_demo, light_config_file, '--input', two_images, '--output-dir', out, '--bboxes', bad_boxes,
              '--det-config', 'x.py')
+
+
+def test_detector_boxes(mesh_demo, light_config_file, grace_hopper, tmp_path, capsys):
+    import mmdet
+    det_config = Path(mmdet.__file__).parent / '.mim' / 'configs' / 'rtmdet' / 'rtmdet_tiny_8xb32-300e_coco.py'
+    image = tmp_path / 'small.jpg'
+    cv2.imwrite(str(image), cv2.imread(str(grace_hopper))[::4, ::4])
+    out = tmp_path / 'out'
+    # random detector weights: whatever it finds (often nobody) must flow through consistently
+    rc = _run(mesh_demo, light_config_file, '--input', image, '--output-dir', out, '--det-config', det_config,
+              '--det-checkpoint', 'none', '--det-score-thr', '0.9', '--export', 'none')
+    assert rc == 0
+    with np.load(out / 'small_results.npz') as data:
+        num = len(data['vertices'])
+        assert data['bboxes'].shape == (num, 4) and np.all(data['bbox_scores'] > 0.9)
+    assert (out / 'small_mesh.jpg').exists()
+    assert ('no person' in capsys.readouterr().out) == (num == 0)

@@ -47,7 +47,8 @@ def test_mesh_writers_reject_bad_shapes(tmp_path, sphere_mesh):
 
 def test_results_npz_and_json_round_trip(tmp_path):
     results = dict(vertices=np.random.default_rng(0).normal(size=(2, 10, 3)).astype(np.float32),
-                   cameras=torch.tensor([[1.0, 0.1, -0.2], [0.8, 0.0, 0.0]]), bboxes=np.array([[0, 0, 5, 5]] * 2),
+                   cameras=torch.tensor([[1.0, 0.1, -0.2], [0.8, 0.0, 0.0]]),
+                   bboxes=np.array([[0, 0, 5, 5]] * 2),
                    img_path=np.array(['a.jpg', 'a.jpg']))
     npz = save_results_npz(tmp_path / 'r.npz', results)
     assert npz.name == 'r.npz'

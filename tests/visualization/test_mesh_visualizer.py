@@ -14,8 +14,8 @@ H, W = 120, 160
 
 
 def _sample(vertices, num_people=1, per_instance_crops=False):
-    sample = PoseDataSample(metainfo=dict(input_center=np.array([80.0, 60.0]), input_scale=np.array([100.0, 100.0]),
-                                          ori_shape=(H, W), img_shape=(H, W)))
+    sample = PoseDataSample(metainfo=dict(
+        input_center=np.array([80.0, 60.0]), input_scale=np.array([100.0, 100.0]), ori_shape=(H, W), img_shape=(H, W)))
     pred = InstanceData()
     pred.vertices = np.repeat(vertices[None], num_people, 0).astype(np.float32)
     pred.camera = np.tile(np.array([[0.8, 0.0, 0.0]], np.float32), (num_people, 1))
@@ -95,11 +95,12 @@ def test_faces_from_dataset_meta_and_from_a_body_model_config(toy_body):
 
     @MODELS.register_module(name='_ToyBodyForVisualizerTest', force=True)
     class _ToyBody:
+
         def __init__(self):
             self.faces = faces
 
-    built = VISUALIZERS.build(dict(type='MeshVisualizer', name='test_cfg_faces',
-                                   body_model=dict(type='_ToyBodyForVisualizerTest')))
+    built = VISUALIZERS.build(
+        dict(type='MeshVisualizer', name='test_cfg_faces', body_model=dict(type='_ToyBodyForVisualizerTest')))
     assert isinstance(built, MeshVisualizer)
     np.testing.assert_array_equal(built.mesh_faces, faces)
     with warnings.catch_warnings():
@@ -128,8 +129,10 @@ def test_mesh_follows_the_predicted_pelvis_keypoint(toy_body):
     sample.pred_instances.keypoints[0, 0] = (100.0, 60.0)  # pelvis 20 px right of the crop camera's origin
     kwargs = dict(faces=faces, draw_side_view=False)
     aligned = MeshVisualizer(name='test_align_on', **kwargs).add_datasample('s', _image(), sample, draw_gt=False)
-    raw = MeshVisualizer(name='test_align_off', align_to_pelvis=False, **kwargs).add_datasample(
-        's', _image(), sample, draw_gt=False)
+    raw = MeshVisualizer(name='test_align_off', align_to_pelvis=False, **kwargs).add_datasample('s',
+                                                                                                _image(),
+                                                                                                sample,
+                                                                                                draw_gt=False)
 
     def centre_x(drawn):
         return np.nonzero(np.any(drawn != _image(), axis=2))[1].mean()

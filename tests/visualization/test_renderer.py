@@ -85,18 +85,29 @@ def test_sphere_shading_and_silhouette(sphere_mesh):
     vertices, faces = sphere_mesh
     camera_frame = vertices * 0.5 + np.array([0.0, 0.0, 3.0])
     vertices_px = project_perspective(camera_frame, 100.0, (32.0, 32.0))
-    image, mask = render_mesh(np.zeros((64, 64, 3), np.uint8), vertices_px, faces, color=(1.0, 1.0, 1.0),
-                              light_dir=(0, 0, -1), ambient=0.1, vertices_3d=camera_frame)
+    image, mask = render_mesh(np.zeros((64, 64, 3), np.uint8),
+                              vertices_px,
+                              faces,
+                              color=(1.0, 1.0, 1.0),
+                              light_dir=(0, 0, -1),
+                              ambient=0.1,
+                              vertices_3d=camera_frame)
     # silhouette of a sphere of radius 0.5 at distance 3: radius ~ 100 * 0.5 / sqrt(9 - 0.25) px
-    radius = 100 * 0.5 / np.sqrt(3.0 ** 2 - 0.5 ** 2)
+    radius = 100 * 0.5 / np.sqrt(3.0**2 - 0.5**2)
     ys, xs = np.mgrid[0:64, 0:64]
     dist = np.hypot(xs - 32, ys - 32)
     assert mask[dist < radius - 2].all() and not mask[dist > radius + 1].any()
     # facing the light (centre) is brighter than the rim
     assert image[32, 32, 0] > image[32, 32 + int(radius) - 1, 0] + 50
     # culling hides the far half but the visible image is the same
-    culled, culled_mask = render_mesh(np.zeros((64, 64, 3), np.uint8), vertices_px, faces, color=(1.0, 1.0, 1.0),
-                                      light_dir=(0, 0, -1), ambient=0.1, vertices_3d=camera_frame, cull_backfaces=True)
+    culled, culled_mask = render_mesh(np.zeros((64, 64, 3), np.uint8),
+                                      vertices_px,
+                                      faces,
+                                      color=(1.0, 1.0, 1.0),
+                                      light_dir=(0, 0, -1),
+                                      ambient=0.1,
+                                      vertices_3d=camera_frame,
+                                      cull_backfaces=True)
     assert np.mean(np.abs(culled.astype(int) - image.astype(int))) < 1.0
     assert abs(int(culled_mask.sum()) - int(mask.sum())) < 0.02 * mask.sum()
 

@@ -28,8 +28,8 @@ def test_nearer_person_is_drawn_in_front(toy_body):
     # a larger crop scale s * input_scale means a nearer person
     near_first, _ = render_people(np.zeros((H, W, 3), np.uint8), people, faces, [[0.8, 0, 0], [0.8, 0, 0]], centers,
                                   [120.0, 80.0], **kwargs)
-    near_second, _ = render_people(np.zeros((H, W, 3), np.uint8), people, faces, [[0.8, 0, 0], [0.8, 0, 0]],
-                                   centers, [80.0, 120.0], **kwargs)
+    near_second, _ = render_people(np.zeros((H, W, 3), np.uint8), people, faces, [[0.8, 0, 0], [0.8, 0, 0]], centers,
+                                   [80.0, 120.0], **kwargs)
     torso = (int(80), int(55))  # inside both torsos
     assert tuple(near_first[torso[1], torso[0]]) == (255, 0, 0)
     assert tuple(near_second[torso[1], torso[0]]) == (0, 0, 255)
@@ -43,8 +43,10 @@ def test_person_translation_matches_weak_perspective_at_the_pelvis():
     translations = person_translations(cameras, centers, scales, (480, 640), focal)
     assert translations[0, 2] < translations[1, 2]  # bigger on screen = nearer
     pelvis_px = project_perspective(translations, focal, (320.0, 240.0))[:, :2]
-    expected = [project_weak_perspective_to_image(np.zeros((1, 3)), c, ctr, s)[0, :2]
-                for c, ctr, s in zip(cameras, centers, scales)]
+    expected = [
+        project_weak_perspective_to_image(np.zeros((1, 3)), c, ctr, s)[0, :2]
+        for c, ctr, s in zip(cameras, centers, scales)
+    ]
     np.testing.assert_allclose(pelvis_px, expected, atol=1e-6)
 
 
