@@ -7,15 +7,20 @@ Applied once, on ``import pointhmr``:
 * torch >= 2.6 loads with ``weights_only=True``; mmengine checkpoints hold a few numpy/mmengine objects. They are
   allow-listed (safe types only) so ``resume``/``load_from`` work without disabling the safe loader.
 * ``torch.cuda.set_device`` does not exist on CPU builds but mmengine calls it while initialising distributed runs.
+* mmpose's keypoint drawing passes ``radius=np.array([r])`` to ``cv2.circle``, which numpy >= 2.4 arrays no longer
+  convert implicitly; single radii are unwrapped (fixes PoseLocalVisualizer and PoseVisualizationHook).
 """
 import importlib.util
 import sys
 import types
+import warnings
 
 import numpy as np
 import torch
 
 _APPLIED = False
+# mmengine / mmcv import pkg_resources (kept by the setuptools<81 pin); its deprecation notice is noise for users
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
 
 
 def _install_torchvision_shim() -> None:
@@ -45,6 +50,21 @@ def _cpu_set_device_noop() -> None:
         torch.cuda.set_device = lambda *args, **kwargs: None
 
 
+def _unwrap_circle_radius() -> None:
+    from mmpose.visualization.opencv_backend_visualizer import OpencvBackendVisualizer
+    original = OpencvBackendVisualizer.draw_circles
+    if getattr(original, '_pointhmr_patched', False):
+        return
+
+    def draw_circles(self, center, radius, *args, **kwargs):
+        if np.size(radius) == 1:
+            radius = float(np.asarray(radius).reshape(-1)[0])
+        return original(self, center, radius, *args, **kwargs)
+
+    draw_circles._pointhmr_patched = True
+    OpencvBackendVisualizer.draw_circles = draw_circles
+
+
 def apply() -> None:
     """Apply all compatibility fixes (idempotent)."""
     global _APPLIED
@@ -53,4 +73,5 @@ def apply() -> None:
     _install_torchvision_shim()
     _allow_checkpoint_globals()
     _cpu_set_device_noop()
+    _unwrap_circle_radius()
     _APPLIED = True

@@ -7,7 +7,8 @@ import torch
 
 import pointhmr  # noqa: F401
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# one intra-op thread: on small CPU machines shared with data workers, more threads make small models much slower
+torch.set_num_threads(1)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

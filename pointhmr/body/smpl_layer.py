@@ -1,4 +1,6 @@
 """SMPLBodyModel: pose / shape -> mesh vertices (smplx linear blend skinning), H36M joints and the mesh sampler."""
+import contextlib
+import io
 import os
 from typing import Dict, List, Optional, Union
 
@@ -104,9 +106,10 @@ class SMPLBodyModel(nn.Module):
                    if k not in data]
         if missing:
             raise KeyError(f'{model_file}: not an SMPL model file, missing keys {missing}')
-        self.smpl = smplx.SMPL(model_path=model_file, data_struct=smplx.utils.Struct(**data), num_betas=10,
-                               create_betas=False, create_global_orient=False, create_body_pose=False,
-                               create_transl=False, gender=gender)
+        with contextlib.redirect_stdout(io.StringIO()):  # smplx prints a warning about 10 shape coefficients
+            self.smpl = smplx.SMPL(model_path=model_file, data_struct=smplx.utils.Struct(**data), num_betas=10,
+                                   create_betas=False, create_global_orient=False, create_body_pose=False,
+                                   create_transl=False, gender=gender)
         self.num_vertices = int(self.smpl.v_template.shape[0])
         self.faces = np.asarray(data['f'], dtype=np.int64)
 

@@ -146,7 +146,7 @@ def _safe_reconstructor(cls, base, state):
 
 
 def _torch_allowed_globals() -> Dict[str, Any]:
-    """Torch's own weights-only allow-list (tensor/storage rebuild functions, dtypes, Size, ...) plus user safe globals."""
+    """Torch's weights-only allow-list (tensor/storage rebuild functions, dtypes, Size, ...) plus user safe globals."""
     from torch import _weights_only_unpickler
     allowed = dict(_weights_only_unpickler._get_allowed_globals())
     for entry in torch.serialization.get_safe_globals():
@@ -169,11 +169,9 @@ class RestrictedUnpickler(pickle.Unpickler):
     def allowed_globals(cls) -> Dict[str, Any]:
         if RestrictedUnpickler._allowed is None:
             allowed = _torch_allowed_globals()
-            import collections
             for qualified in _PLAIN_ALLOWED_GLOBALS:
                 module, name = qualified.rsplit('.', 1)
                 allowed[qualified] = getattr(sys.modules.get(module) or __import__(module), name)
-            allowed['collections.OrderedDict'] = collections.OrderedDict
             allowed['torch._utils._rebuild_sparse_tensor'] = _rebuild_sparse_tensor_or_skip
             allowed['copyreg._reconstructor'] = _safe_reconstructor
             allowed['builtins.object'] = object
@@ -193,8 +191,10 @@ class RestrictedUnpickler(pickle.Unpickler):
         allowed = self.allowed_globals()
         if qualified in allowed:
             return allowed[qualified]
-        if module.startswith('numpy.dtypes') or (module == 'numpy' and name.endswith('DType')):
-            return _numpy_attr('dtypes', name)
+        if module in ('numpy', 'numpy.dtypes') and name.endswith('DType'):
+            dtype_class = getattr(_numpy_attr('', 'dtypes'), name, None)
+            if isinstance(dtype_class, type) and issubclass(dtype_class, _numpy_attr('', 'dtype')):
+                return dtype_class
         if module.startswith(_PLACEHOLDER_MODULES) and '.' not in name:
             return PickledGlobalPlaceholder(qualified)
         if module.startswith(_STUBBED_MODULE_PREFIXES) and '.' not in name:

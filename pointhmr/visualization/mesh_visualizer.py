@@ -132,12 +132,6 @@ class MeshVisualizer(PoseLocalVisualizer):
             return _numpy(metainfo['input_center']).reshape(1, 2), _numpy(metainfo['input_scale']).reshape(1, -1)
         raise ValueError('drawing meshes needs input_center and input_scale in pred_instances or the metainfo')
 
-    def draw_circles(self, center, radius, face_colors='r', alpha: float = 1.0, **kwargs):
-        """PoseLocalVisualizer passes ``radius=np.array([r])``, which cv2 rejects with numpy >= 2.4; unwrap it."""
-        if np.size(radius) == 1:
-            radius = float(np.asarray(radius).reshape(-1)[0])
-        return super().draw_circles(center, radius, face_colors=face_colors, alpha=alpha, **kwargs)
-
     def _draw_keypoints_any_set(self, image: np.ndarray, instances: InstanceData, kpt_thr: float, show_kpt_idx: bool,
                                 skeleton_style: str) -> np.ndarray:
         """Draw keypoints; a joint set other than dataset_meta's (e.g. J24 labels vs H36M-17) gets one plain colour."""

@@ -1,0 +1,16 @@
+"""Fixtures for the config tests: the list of configs and a tiny synthetic dataset in a temporary folder."""
+from pathlib import Path
+
+import pytest
+
+CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
+ALL_CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
+
+
+@pytest.fixture(scope='session')
+def tiny_synthetic_root(tmp_path_factory) -> Path:
+    """6 training and 4 test samples in METRO TSV/YAML format (data engineer's generator)."""
+    from pointhmr.datasets.synthetic import make_synthetic_dataset
+    root = tmp_path_factory.mktemp('synthetic')
+    make_synthetic_dataset(str(root), dict(train=6, test=4), seed=0)
+    return root

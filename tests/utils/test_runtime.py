@@ -1,0 +1,67 @@
+import os
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from pointhmr.utils.runtime import adapt_config_to_device, check_cfg_options, check_dataset_files, \
+    find_resume_checkpoint
+
+
+def touch(path, mtime=None):
+    path.write_bytes(b'x')
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+
+
+def test_find_resume_checkpoint_prefers_valid_pointer(tmp_path):
+    assert find_resume_checkpoint(str(tmp_path)) is None
+    touch(tmp_path / 'iter_2.pth')
+    touch(tmp_path / 'iter_10.pth')
+    touch(tmp_path / 'iter_11.pth.tmp-99')  # interrupted save
+    touch(tmp_path / 'best_mesh_PA-MPJPE_iter_10.pth')
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')  # numeric, not lexical order
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_2.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_11.pth'))  # stale pointer
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+    (tmp_path / 'last_checkpoint').write_text('')  # truncated pointer
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+
+
+def make_cfg():
+    return Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-4)),
+                       train_dataloader=dict(dataset=dict(type='MeshTSVDataset', ann_file='a.yaml', data_root='d/'),
+                                             pipeline=[dict(type='A')]),
+                       env_cfg=dict(dist_cfg=dict(backend='nccl')), sync_bn='torch'))
+
+
+def test_check_cfg_options_names_unknown_keys():
+    cfg = make_cfg()
+    check_cfg_options(cfg, {'optim_wrapper.optimizer.lr': 1, 'train_dataloader.dataset.max_samples': 4,
+                            'train_dataloader.pipeline.0.type': 'B', 'work_dir': 'w', 'load_from': 'x'})
+    with pytest.raises(KeyError, match="'optim_wraper'.*did you mean 'optim_wrapper'"):
+        check_cfg_options(cfg, {'optim_wraper.optimizer.lr': 1})
+    with pytest.raises(KeyError, match="'optimiser'"):
+        check_cfg_options(cfg, {'optim_wrapper.optimiser.lr': 1})
+    with pytest.raises(KeyError, match='not an index'):
+        check_cfg_options(cfg, {'train_dataloader.pipeline.3.type': 'B'})
+    with pytest.raises(KeyError, match='unknown_top'):
+        check_cfg_options(cfg, {'unknown_top': 1})
+
+
+def test_check_dataset_files(tmp_path):
+    cfg = make_cfg()
+    with pytest.raises(FileNotFoundError, match=r'train_dataloader\.dataset\.ann_file .*d/a\.yaml'):
+        check_dataset_files(cfg, ['train_dataloader', 'val_dataloader'])
+    (tmp_path / 'a.yaml').write_text('img: x')
+    cfg.train_dataloader.dataset.data_root = str(tmp_path)
+    check_dataset_files(cfg, ['train_dataloader'])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
+def test_adapt_config_to_cpu():
+    cfg = adapt_config_to_device(make_cfg(), launcher='pytorch')
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.device_ids is None
+    assert not cfg.sync_bn
