@@ -40,7 +40,8 @@ def _install_torchvision_shim() -> None:
 
 def _allow_checkpoint_globals() -> None:
     from mmengine.logging import HistoryBuffer
-    safe = [HistoryBuffer, np.ndarray, np.dtype, np._core.multiarray.scalar, np._core.multiarray._reconstruct]
+    # HistoryBuffer pickles its statistics methods through builtins.getattr; allowed objects stay the ones listed here
+    safe = [HistoryBuffer, getattr, np.ndarray, np.dtype, np._core.multiarray.scalar, np._core.multiarray._reconstruct]
     safe += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
     torch.serialization.add_safe_globals(safe)
 

@@ -10,9 +10,13 @@ sine encodings recomputed from a padding mask every call, the 112x112 loss heatm
 are printed side by side, and the reference's vertices are compared with ours (same weights -> same output).
 
 Inference (latency, throughput) runs our ``extract_feat`` + ``head.predict`` and the reference's full forward (the
-official evaluation calls the whole network). Parameters ("used" = receives a gradient), FLOPs and the training step
-use the full forward of each with a surrogate loss (sum of mean squares of every output) so both columns do the same
-work; an extra row times our training step with the real ``model.loss`` on synthetic labels.
+official evaluation calls the whole network). Our eval forward folds BatchNorm into the convolutions of the neck's
+residual heads and runs their wide 3x3 convolutions as Winograd F(2x2, 3x3) (``ResidualBasicBlock`` fast inference);
+the reference always runs the plain modules. ``--plain`` adds a column with our inference on the plain modules
+(inference rows only). Parameters ("used" = receives a gradient), FLOPs and the training step use the full forward of
+each with a surrogate loss (sum of mean squares of every output) so both columns do the same work (FLOPs are counted
+in eval mode, so ours include the Winograd saving); an extra row times our training step with the real
+``model.loss`` on synthetic labels.
 
 Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = peak increase of the heap bytes
 in use (glibc ``mallinfo2``, sampled every 2 ms; resident set size where glibc is missing). Timings interleave the
@@ -39,6 +43,7 @@ from torch import Tensor, nn
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pointhmr  # noqa: E402,F401  (registers the modules, applies the CPU compatibility fixes)
+from pointhmr.models.layers import plain_inference  # noqa: E402
 
 INPUT_SIZE = 224
 
@@ -56,6 +61,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=1,
                         help='torch CPU threads (default 1: stable timings on a shared machine; 0 = torch default)')
     parser.add_argument('--reference', action='store_true', help='also time the straightforward official-style port')
+    parser.add_argument('--plain', action='store_true',
+                        help='also time our inference with the fast path off (plain conv + BatchNorm modules)')
     parser.add_argument('--skip-flops', action='store_true')
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--seed', type=int, default=0)
@@ -106,6 +113,12 @@ def vertices_of(outputs) -> Tensor:
 def predict_instances(model: nn.Module, images: Tensor):
     """What inference runs: features, then the head's ``predict`` (no loss heatmap, numpy results)."""
     return model.head.predict(model.extract_feat(images), None)
+
+
+def predict_instances_plain(model: nn.Module, images: Tensor):
+    """:func:`predict_instances` with the residual heads' fast inference path switched off."""
+    with plain_inference(model):
+        return predict_instances(model, images)
 
 
 def synthetic_data_samples(batch: int, seed: int = 0) -> list:
@@ -190,7 +203,8 @@ class OfficialStyleReference(nn.Module):
     """Official PointHMR forward, ported literally, sharing the weights of our model (``model.backbone/neck/head``).
 
     Returns ``(cam (B,3), joints (B,14,3), verts431, verts1723, verts6890, heatmap (B,431,12544))`` like the official
-    network, including the 112x112 loss heatmap that the official forward always builds.
+    network, including the 112x112 loss heatmap that the official forward always builds. The shared conv heads run
+    their plain conv + BatchNorm modules (our fast inference path is switched off for the call).
     """
 
     def __init__(self, model: nn.Module, attn_masks: Sequence[Optional[Tensor]], upsample_matrices: Sequence[Tensor]):
@@ -200,6 +214,10 @@ class OfficialStyleReference(nn.Module):
         self.upsample_matrices = list(upsample_matrices)  # [(1723, 431), (6890, 1723)] sparse
 
     def forward(self, images: Tensor) -> Tuple[Tensor, ...]:
+        with plain_inference(self):
+            return self._forward(images)
+
+    def _forward(self, images: Tensor) -> Tuple[Tensor, ...]:
         neck, head, regressor = self.neck, self.head, self.head.transformer
         features = self.backbone(images)
         x, x2 = features[neck.in_indices[0]], features[neck.in_indices[1]]
@@ -253,11 +271,13 @@ class Subject:
         net: ``images -> outputs`` module (parameters, FLOPs, surrogate-loss training step).
         infer: what inference runs, for latency / throughput.
         loss_of: optional ``images -> loss`` with the real training loss (extra training-step row).
+        inference_only: only the latency / throughput / inference memory rows.
     """
 
     net: nn.Module
     infer: Callable[[Tensor], object]
     loss_of: Optional[Callable[[Tensor], Tensor]] = None
+    inference_only: bool = False
 
 
 class _MallInfo2(ctypes.Structure):
@@ -395,6 +415,8 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
 
     one = images(1)
     for name, subject in subjects.items():
+        if subject.inference_only:
+            continue
         results[name]['params_total'], results[name]['params_used'] = count_parameters(subject.net, one)
         if not args.skip_flops:
             flops, counter = count_flops(subject.net, one)
@@ -420,7 +442,9 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
         return results
     x = images(args.train_batch_size)
     steps = {}
-    for name, subject in subjects.items():
+    trained = [name for name, subject in subjects.items() if not subject.inference_only]
+    for name in trained:
+        subject = subjects[name]
         subject.net.train()
         optimizer = torch.optim.Adam([p for p in subject.net.parameters() if p.requires_grad], lr=1e-5)
         steps[name] = partial(_train_step, optimizer, partial(_surrogate_of, subject.net), x)
@@ -430,7 +454,7 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
     for key, (wall, _) in timed.items():
         name, _, kind = key.partition(':')
         results[name]['train_step_loss_s' if kind else 'train_step_s'] = wall
-    for name in subjects:
+    for name in trained:
         results[name]['train_peak_mib'] = peak_memory_of(steps[name], device)
         subjects[name].net.zero_grad(set_to_none=True)
     return results
@@ -503,6 +527,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         'pointhmr':
         Subject(TensorForward(model), partial(predict_instances, model), loss_of=partial(real_loss, model))
     }
+    if args.plain:
+        subjects['pointhmr-plain'] = Subject(TensorForward(model), partial(predict_instances_plain, model),
+                                              inference_only=True)
     if args.reference:
         reference = reference_from_model(model).to(device)
         subjects['official-style'] = Subject(reference, reference)

@@ -2,7 +2,7 @@
 default_scope = 'mmpose'
 # 'pointhmr' registers the model, datasets, transforms, metric and visualizer; 'pointhmr.utils' registers the
 # crash-safe checkpoint backend 'atomic_local' used below.
-custom_imports = dict(imports=['pointhmr', 'pointhmr.utils'], allow_failed_imports=False)
+custom_imports = dict(imports=['pointhmr'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -5,8 +5,8 @@
 #
 # Learning rate: the release scripts use 1e-5 for this 60-epoch pre-training and 1e-4 for the 5-epoch 3DPW fine-tune.
 # That pair looks inverted relative to the lineage (FastMETRO: 1e-4 pre-training, 2e-5 fine-tuning; the code default
-# is 1e-4) and may be a typo in the scripts; it is kept here as released. Try --cfg-options optim_wrapper.optimizer.lr=1e-4
-# if a reproduction stalls.
+# is 1e-4) and may be a typo in the scripts; it is kept here as released. Try
+# --cfg-options optim_wrapper.optimizer.lr=1e-4 if a reproduction stalls.
 #
 # Model selection: the best checkpoint is the one with the lowest PA-MPJPE on the validation set, which here is the
 # benchmark's test set (inherited METRO practice, spec 10 item 14); report test numbers of a fixed epoch for a clean

@@ -17,7 +17,7 @@ test_cfg = dict()
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.), clip_grad=None)
 param_scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[int(max_iters * 0.75)], gamma=0.1)]
 auto_scale_lr = dict(base_batch_size=8, enable=False)
-model_wrapper_cfg = dict(find_unused_parameters=False)  # the light model has no unused parameters
+
 
 # ---------------------------------------------------------------- data: tools/make_synthetic_dataset.py output
 data_root = 'data/synthetic/'

@@ -17,7 +17,9 @@ def init_person_detector(config, checkpoint: Optional[str] = None, device: str =
         checkpoint = None
         if 'backbone' in cfg.model:
             cfg.model.backbone.init_cfg = None
-    return init_detector(cfg, checkpoint, device=device)
+    # init_detector switches the process-wide default scope to mmdet; keep the caller's scope (mmpose) afterwards
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+        return init_detector(cfg, checkpoint, device=device)
 
 
 def detect_people(detector: nn.Module,

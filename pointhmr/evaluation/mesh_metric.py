@@ -15,9 +15,9 @@ Protocol (spec section 5, METRO / PointHMR evaluation):
   When no evaluated sample has SMPL the keys are omitted (the official code logs 0).
 
 Errors are stored per sample in :meth:`MeshMetric.process` and averaged once over the whole set in
-:meth:`MeshMetric.compute_metrics`. Together with mmengine's ``collect_results`` (which gathers the per-sample results of
-all ranks in dataset order and drops the distributed sampler's padding duplicates) this gives the exact single-process
-numbers on any number of ranks; the official code averaged per-rank means and counted the padding samples.
+:meth:`MeshMetric.compute_metrics`. Together with mmengine's ``collect_results`` (which gathers the per-sample results
+of all ranks in dataset order and drops the distributed sampler's padding duplicates) this gives the exact
+single-process numbers on any number of ranks; the official code averaged per-rank means and counted the padding.
 """
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -157,16 +157,18 @@ class MeshMetric(BaseMetric):
             pred_vertices.append(_first_instance(to_numpy(_field(pred, 'vertices'), 'pred_instances.vertices'), 2))
             keypoints_3d.append(
                 _first_instance(to_numpy(_field(labels, 'keypoints_3d'), 'gt_instance_labels.keypoints_3d'), 2))
-            has_3d.append(float(to_numpy(_field(labels, 'has_3d_joints'), 'gt_instance_labels.has_3d_joints').ravel()[0]))
-            smpl_flag = _field(labels, 'has_smpl')
-            has_smpl.append(float(to_numpy(smpl_flag, 'gt_instance_labels.has_smpl').ravel()[0]) if smpl_flag is not None
-                            else 0.0)
+            flag_3d = to_numpy(_field(labels, 'has_3d_joints'), 'gt_instance_labels.has_3d_joints')
+            has_3d.append(float(flag_3d.ravel()[0]))
+            smpl_flag = _field(labels, 'has_smpl')  # absent = no SMPL label
+            has_smpl.append(0.0 if smpl_flag is None else
+                            float(to_numpy(smpl_flag, 'gt_instance_labels.has_smpl').ravel()[0]))
             if has_smpl[-1] > 0:
                 poses.append(to_numpy(_field(labels, 'smpl_pose'), 'gt_instance_labels.smpl_pose').reshape(72))
                 betas.append(to_numpy(_field(labels, 'smpl_betas'), 'gt_instance_labels.smpl_betas').reshape(-1))
         pred_vertices = np.stack(pred_vertices)
         if pred_vertices.ndim != 3 or pred_vertices.shape[-1] != 3:
-            raise ValueError(f'MeshMetric: pred_instances.vertices must be (1, V, 3) per sample, got {pred_vertices.shape}')
+            raise ValueError('MeshMetric: pred_instances.vertices must be (1, V, 3) per sample, got '
+                             f'{pred_vertices.shape}')
         keypoints_3d = np.stack(keypoints_3d)
         if keypoints_3d.shape[1:] not in ((24, 3), (24, 4)):
             raise ValueError(f'MeshMetric: gt_instance_labels.keypoints_3d must be (1, 24, 4) per sample, '

@@ -1,10 +1,7 @@
-"""Fixtures for the config tests: the list of configs and a tiny synthetic dataset in a temporary folder."""
+"""Fixtures for the config tests: a tiny synthetic dataset in a temporary folder."""
 from pathlib import Path
 
 import pytest
-
-CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
-ALL_CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
 
 
 @pytest.fixture(scope='session')

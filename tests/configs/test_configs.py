@@ -1,14 +1,16 @@
 import copy
+from pathlib import Path
 
 import pytest
 import torch
-from conftest import ALL_CONFIGS, CONFIG_ROOT
 from mmengine.config import Config
 from mmpose.registry import DATASETS, METRICS, MODELS
 
 from pointhmr.evaluation import MeshMetric
 from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
 
+CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
+ALL_CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
 H36M = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-w32_2xb12-60e_h36m-mix-224.py'
 PW3D = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-w32_2xb12-5e_3dpw-224.py'
 SYNTHETIC = CONFIG_ROOT / 'pointhmr' / 'pointhmr_light_1xb16-synthetic-224.py'

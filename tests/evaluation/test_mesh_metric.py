@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import LinearBodyModel, packed_sample
+from metric_helpers import packed_sample
 from mmpose.registry import METRICS
 from scipy.spatial.transform import Rotation
 
@@ -132,7 +132,7 @@ DIST_SCRIPT = textwrap.dedent('''
     import numpy as np, torch, torch.distributed as dist
     import pointhmr
     from pointhmr.evaluation import MeshMetric
-    spec = importlib.util.spec_from_file_location('metric_conftest', sys.argv[1])
+    spec = importlib.util.spec_from_file_location('metric_helpers', sys.argv[1])
     helpers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(helpers)
     torch.set_num_threads(1)
@@ -171,7 +171,7 @@ def test_two_rank_gloo_evaluation_matches_single_process(tmp_path):
     out = tmp_path / 'result.json'
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.Popen([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
-                             str(script), str(Path(__file__).with_name('conftest.py')), str(out)],
+                             str(script), str(Path(__file__).with_name('metric_helpers.py')), str(out)],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:

@@ -42,7 +42,7 @@ def tiny_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='module')
 def first_run(tiny_data, tmp_path_factory) -> Path:
-    """Two training iterations, checkpoints after each; stands for a run interrupted before its planned 3rd iteration."""
+    """Two training iterations with a checkpoint after each: a run interrupted before its planned 3rd iteration."""
     work_dir = tmp_path_factory.mktemp('work')
     run_tool([str(REPO_ROOT / 'tools' / 'train.py'), str(CONFIG), '--work-dir', str(work_dir), '--cfg-options',
               *fast_options(tiny_data, 2)], cwd=work_dir)
