@@ -19,9 +19,9 @@ def smpl_assets_dir() -> Path:
     silently there.
     """
     path = Path(os.environ.get('POINTHMR_SMPL_ASSETS', REPO_ROOT.parent / 'shared' / 'smpl_assets'))
-    if not path.is_dir():
+    if not (path / 'mesh_downsampling.npz').is_file():
         reason = (f'real SMPL-format assets not found at {path}; set POINTHMR_SMPL_ASSETS to the folder holding '
-                  'mesh_downsampling.npz and J_regressor_h36m_correct.npy')
+                  'mesh_downsampling.npz, J_regressor_h36m_correct.npy and smpl_431_adjmat_*.pt')
         if os.environ.get('POINTHMR_REQUIRE_SMPL_ASSETS') == '1':
             pytest.fail(reason)
         pytest.skip(reason)

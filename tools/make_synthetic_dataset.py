@@ -18,6 +18,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--train', type=int, default=2000, help='number of training samples')
     parser.add_argument('--test', type=int, default=200, help='number of test samples')
     parser.add_argument('--seed', type=int, default=0, help='base seed (samples depend on seed, split and index)')
+    parser.add_argument('--max-turn', type=float, default=60.0,
+                        help='bodies turn about the vertical axis by up to this many degrees either side of facing '
+                        'the camera (180 = any direction; front and back views are then nearly ambiguous)')
     parser.add_argument('--image-size', type=int, default=256, help='square image side in pixels')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--quiet', action='store_true', help='no progress output')
@@ -25,6 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ('train', 'test'):
         if getattr(args, name) < 0:
             parser.error(f'--{name} must be >= 0')
+    if not 0.0 <= args.max_turn <= 180.0:
+        parser.error('--max-turn must be in [0, 180] degrees')
     if args.image_size < 32:
         parser.error('--image-size must be at least 32')
     return args
@@ -50,6 +55,7 @@ def main(argv=None) -> int:
     yamls = make_synthetic_dataset(args.out,
                                    splits,
                                    seed=args.seed,
+                                   max_turn=args.max_turn,
                                    camera=SyntheticCameraConfig(image_size=args.image_size),
                                    progress=None if args.quiet else progress)
     for split, path in yamls.items():

@@ -28,7 +28,9 @@ sync_bn = 'torch'
 # ---------------------------------------------------------------- data (METRO TSV/YAML layout under data/)
 data_root = 'data/'
 input_size = (224, 224)
+# LoadImage keeps the image decoded by MeshTSVDataset and reads files for mmpose.apis.inference_topdown
 train_pipeline = [
+    dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
     # flip 0.5; rotation N(0, 30) clipped to +-60 deg, zero with prob. 0.6; scale N(1, 0.25) in [0.75, 1.25];
     # per-channel pixel noise U(0.6, 1.4) (spec 4.2)
@@ -37,6 +39,7 @@ train_pipeline = [
     dict(type='PackMeshInputs'),
 ]
 val_pipeline = [
+    dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
     dict(type='MeshTopdownAffine', input_size=input_size),
     dict(type='PackMeshInputs'),

@@ -17,14 +17,9 @@ def _few_threads():
 
 
 @pytest.fixture(scope='session')
-def smpl_assets_dir() -> str:
-    """Folder of real METRO / PointHMR body files ($POINTHMR_SMPL_ASSETS, else <repo>/../shared/smpl_assets)."""
-    folder = os.environ.get('POINTHMR_SMPL_ASSETS') or os.path.join(os.path.dirname(REPO_ROOT), 'shared',
-                                                                     'smpl_assets')
-    if not os.path.isfile(os.path.join(folder, 'mesh_downsampling.npz')):
-        pytest.skip(f'real SMPL assets not found in {folder} (set POINTHMR_SMPL_ASSETS to a folder with '
-                    'mesh_downsampling.npz, J_regressor_h36m_correct.npy and smpl_431_adjmat_*.pt)')
-    return folder
+def smpl_assets_dir(real_smpl_assets) -> str:
+    """Folder of real METRO / PointHMR body files (see ``real_smpl_assets`` in tests/conftest.py)."""
+    return str(real_smpl_assets)
 
 
 @pytest.fixture(scope='session')

@@ -1,6 +1,7 @@
 """Synthetic human-mesh dataset in the METRO TSV/YAML format, rendered from the embedded body model.
 
-Every sample: a random plausible SMPL pose/shape (:mod:`.pose_sampler`) posed by ``SMPLBodyModel``, placed in front
+Every sample: a random plausible SMPL pose/shape (:mod:`.pose_sampler`; turned at most ``max_turn`` degrees away from
+facing the camera) posed by ``SMPLBodyModel``, placed in front
 of a pinhole camera, rendered shaded over a random background (:mod:`.backgrounds`). Labels follow spec 6.2:
 J24 3D joints in metres (camera frame) filled from the mesh's H36M-17 joints through ``joints.J24_FROM_H36M``
 (confidence 1 there, 0 elsewhere), 2D joints = their projection (pixel ``i`` spans ``[i, i + 1)``), ``center`` /
@@ -24,7 +25,7 @@ from pointhmr.visualization.renderer import project_perspective, render_mesh
 from ..mesh_tsv_format import encode_image, encode_label
 from ..tsv_file import write_tsv
 from .backgrounds import random_background
-from .pose_sampler import sample_smpl_parameters
+from .pose_sampler import DEFAULT_MAX_TURN, sample_smpl_parameters
 
 
 @dataclass
@@ -90,17 +91,23 @@ class SyntheticMeshGenerator:
         camera: image / camera ranges.
         seed: base seed; each sample uses ``(seed, split, index)``.
         batch_size: bodies posed per forward call (does not change the output).
+        max_turn: bodies turn about the vertical axis by up to this many degrees either side of facing the camera
+            (default 60; 180 = any direction, nearly front/back ambiguous for the uniformly coloured body).
     """
 
     def __init__(self,
                  body=None,
                  camera: Optional[SyntheticCameraConfig] = None,
                  seed: int = 0,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32,
+                 max_turn: float = DEFAULT_MAX_TURN) -> None:
+        if not 0.0 <= float(max_turn) <= 180.0:
+            raise ValueError(f'SyntheticMeshGenerator: max_turn must be in [0, 180] degrees, got {max_turn}')
         self.body = body if body is not None else default_body()
         self.camera = camera or SyntheticCameraConfig()
         self.seed = int(seed)
         self.batch_size = max(1, int(batch_size))
+        self.max_turn = float(max_turn)
         self.faces = _faces(self.body)
 
     # ------------------------------------------------------------------ samples
@@ -110,7 +117,7 @@ class SyntheticMeshGenerator:
         for first in range(start, start + num_samples, self.batch_size):
             indices = list(range(first, min(first + self.batch_size, start + num_samples)))
             rngs = [np.random.default_rng(entropy + [i]) for i in indices]
-            params = [sample_smpl_parameters(rng) for rng in rngs]
+            params = [sample_smpl_parameters(rng, self.max_turn) for rng in rngs]
             poses = np.stack([p for p, _ in params])
             betas = np.stack([b for _, b in params])
             vertices = _pose_body(self.body, poses, betas)
@@ -218,18 +225,20 @@ def make_synthetic_dataset(out_dir: str,
                            seed: int = 0,
                            body=None,
                            camera: Optional[SyntheticCameraConfig] = None,
-                           progress: Optional[Callable[[str, int, int], None]] = None) -> Dict[str, str]:
+                           progress: Optional[Callable[[str, int, int], None]] = None,
+                           max_turn: float = DEFAULT_MAX_TURN) -> Dict[str, str]:
     """Write every ``split -> number of samples`` to ``out_dir``; return ``split -> yaml path``.
 
-    Also writes ``synthetic_meta.json`` (seed, split sizes, camera ranges).
+    Also writes ``synthetic_meta.json`` (seed, split sizes, max_turn, camera ranges).
     """
-    generator = SyntheticMeshGenerator(body=body, camera=camera, seed=seed)
+    generator = SyntheticMeshGenerator(body=body, camera=camera, seed=seed, max_turn=max_turn)
     yamls = {}
     for split, count in splits.items():
         callback = None if progress is None else (lambda done, total, s=split: progress(s, done, total))
         yamls[split] = generator.write_split(out_dir, split, count, callback)
     meta = dict(seed=seed,
                 splits=dict(splits),
+                max_turn=generator.max_turn,
                 camera=asdict(generator.camera),
                 num_vertices=int(generator.faces.max()) + 1)
     with open(osp.join(out_dir, 'synthetic_meta.json'), 'w') as f:

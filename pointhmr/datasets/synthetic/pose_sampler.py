@@ -2,13 +2,19 @@
 
 Each body joint's axis-angle components are drawn uniformly from limited ranges around a relaxed standing pose
 (arms lowered from the T-pose, mild bends), which keeps the bodies human-looking without a learned pose prior.
-The global orientation turns the SMPL frame (y up, facing +z) into the camera frame (y down, facing the camera or
-turned about the vertical axis by a random angle), with a small random tilt.
+The global orientation turns the SMPL frame (y up, facing +z) into the camera frame (y down, facing the camera),
+turns the body about the vertical axis by a random angle in ``[-max_turn, max_turn]`` degrees and adds a small random
+tilt. The default turn range (+-60 degrees, people mostly facing the camera as in real photos) keeps the task
+learnable: a uniformly coloured body seen from the front and from the back has nearly the same silhouette, so a full
+turn (``max_turn=180``) makes the facing direction almost ambiguous from the image.
 """
 from typing import Dict, Tuple
 
 import cv2
 import numpy as np
+
+#: default turn range about the vertical axis, degrees either side of facing the camera
+DEFAULT_MAX_TURN = 60.0
 
 #: SMPL joint index -> ((low, high) for the x, y and z axis-angle components), radians
 JOINT_RANGES: Dict[int, Tuple[Tuple[float, float], Tuple[float, float], Tuple[float, float]]] = {
@@ -44,9 +50,14 @@ def sample_body_pose(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(_LOW, _HIGH).reshape(72)
 
 
-def sample_global_orient(rng: np.random.Generator, max_tilt: float = 0.15) -> np.ndarray:
-    """(3,) axis-angle: SMPL (y up) -> camera (y down), random turn about the vertical axis, small tilt."""
-    turn = rng.uniform(-np.pi, np.pi)
+def sample_global_orient(rng: np.random.Generator, max_tilt: float = 0.15,
+                         max_turn: float = DEFAULT_MAX_TURN) -> np.ndarray:
+    """(3,) axis-angle: SMPL (y up) -> camera (y down), a turn about the vertical axis drawn uniformly from
+    ``[-max_turn, max_turn]`` degrees (0 = facing the camera, 180 = any direction), a tilt of up to ``max_tilt``
+    radians about the camera's x and z axes."""
+    if not 0.0 <= max_turn <= 180.0:
+        raise ValueError(f'max_turn must be in [0, 180] degrees, got {max_turn}')
+    turn = rng.uniform(-1.0, 1.0) * np.deg2rad(max_turn)
     tilt_x, tilt_z = rng.uniform(-max_tilt, max_tilt, size=2)
     to_camera, _ = cv2.Rodrigues(np.array([[np.pi], [0.0], [0.0]]))
     turn_m, _ = cv2.Rodrigues(np.array([[0.0], [turn], [0.0]]))
@@ -60,8 +71,9 @@ def sample_betas(rng: np.random.Generator, std: float = 0.6, limit: float = 1.5)
     return np.clip(rng.normal(0.0, std, size=10), -limit, limit)
 
 
-def sample_smpl_parameters(rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
-    """One random (pose (72,), betas (10,)) pair."""
+def sample_smpl_parameters(rng: np.random.Generator,
+                           max_turn: float = DEFAULT_MAX_TURN) -> Tuple[np.ndarray, np.ndarray]:
+    """One random (pose (72,), betas (10,)) pair; ``max_turn``: see :func:`sample_global_orient`."""
     pose = sample_body_pose(rng)
-    pose[:3] = sample_global_orient(rng)
+    pose[:3] = sample_global_orient(rng, max_turn=max_turn)
     return pose, sample_betas(rng)
