@@ -69,7 +69,7 @@ def test_h36m_recipe_matches_the_release_scripts():
     assert cfg.test_dataloader.dataset.ann_file == 'human3.6m/valid.protocol2.yaml'
     assert cfg.randomness.seed == 88
     assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline] == [
-        'MeshBBoxCenterScale', 'RandomMeshAugmentation', 'MeshTopdownAffine', 'PackMeshInputs']
+        'LoadImage', 'MeshBBoxCenterScale', 'RandomMeshAugmentation', 'MeshTopdownAffine', 'PackMeshInputs']
     assert 'RandomMeshAugmentation' not in [t['type'] for t in cfg.val_dataloader.dataset.pipeline]
     alias = Config.fromfile(str(CONFIG_ROOT / 'pointhmr_h36m.py'))
     assert plain(alias.model) == plain(cfg.model) and plain(alias.optim_wrapper) == plain(cfg.optim_wrapper)
