@@ -15,7 +15,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 import time
 from typing import Optional, Sequence
 
@@ -24,6 +23,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pointhmr  # noqa: E402  (registers the modules, applies the CPU compatibility fixes)
+from pointhmr.fileio import atomic_write  # noqa: E402
 from pointhmr.models.official_checkpoint import (CheckpointMismatchError, UnsafeCheckpointError,  # noqa: E402
                                                  convert_official_checkpoint, count_tensors)
 
@@ -61,17 +61,8 @@ def sha256_of(path: str) -> str:
 
 def save_atomically(checkpoint: dict, dst: str) -> None:
     """``torch.save`` into a temporary file next to ``dst``, then rename it over ``dst``."""
-    folder = os.path.dirname(os.path.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(prefix='.' + os.path.basename(dst) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(handle, 'wb') as f:
-            torch.save(checkpoint, f)
-        os.replace(tmp_path, dst)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    with atomic_write(dst, 'wb') as f:
+        torch.save(checkpoint, f)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -21,7 +21,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pointhmr.body.mesh_sampler import MeshSampler  # noqa: E402
-from pointhmr.body.safe_pickle import atomic_write_bytes, load_legacy_adjacency  # noqa: E402
+from pointhmr.body.safe_pickle import load_legacy_adjacency  # noqa: E402
+from pointhmr.fileio import atomic_write_bytes  # noqa: E402
 
 
 def convert_mesh_downsampling(src: str, dst: str) -> str:
@@ -37,7 +38,7 @@ def convert_adjacency(indices_pt: str, values_pt: str, size_pt: str, dst: str) -
     buffer = io.BytesIO()
     np.savez(buffer, indices=np.stack([matrix.row[order], matrix.col[order]]).astype(np.int64),
              values=matrix.data[order].astype(np.float32), size=np.asarray(matrix.shape, dtype=np.int64))
-    atomic_write_bytes(dst, lambda f: f.write(buffer.getvalue()))
+    atomic_write_bytes(dst, buffer.getvalue())
     return dst
 
 

@@ -13,7 +13,8 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from .safe_pickle import atomic_write_bytes, load_metro_mesh_downsampling
+from ..fileio import atomic_write_bytes
+from .safe_pickle import load_metro_mesh_downsampling
 
 PathLike = Union[str, os.PathLike]
 
@@ -172,7 +173,7 @@ def save_pickle_free(path: PathLike, down: Sequence[sp.spmatrix], up: Sequence[s
         arrays[f'F{i}'] = np.asarray(face, dtype=np.int64)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    atomic_write_bytes(path, lambda f: f.write(buffer.getvalue()))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _read_pickle_free(path: str) -> Dict[str, List]:

@@ -13,9 +13,8 @@ import copyreg
 import io
 import os
 import pickle
-import tempfile
 import zipfile
-from typing import Any, Callable, Dict, List, Union
+from typing import Any, Dict, List, Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -205,21 +204,3 @@ def load_legacy_adjacency(indices_pt: PathLike, values_pt: PathLike, size_pt: Pa
     if indices.shape != (2, values.shape[0]) or len(shape) != 2:
         raise ValueError(f'inconsistent adjacency files: indices {indices.shape}, values {values.shape}, size {shape}')
     return sp.csr_matrix((values, (indices[0], indices[1])), shape=shape)
-
-
-def atomic_write_bytes(path: PathLike, writer: Callable[[io.BufferedWriter], None]) -> None:
-    """Write a file atomically: ``writer(f)`` fills a temporary file next to ``path``, then ``os.replace``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            writer(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-

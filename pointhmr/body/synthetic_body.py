@@ -25,7 +25,7 @@ from scipy.optimize import nnls
 
 from .joints import H36M_NAMES, SMPL_PARENTS
 from .mesh_sampler import save_pickle_free
-from .safe_pickle import atomic_write_bytes
+from ..fileio import atomic_write_bytes
 
 SYNTHETIC_BODY_VERSION = 'v1'
 #: vertex counts of the mesh levels (fine, middle, coarse), as in SMPL
@@ -407,10 +407,10 @@ def write_synthetic_body(folder: str, body: Optional[Dict[str, object]] = None) 
                  h36m_regressor_path=os.path.join(folder, H36M_REGRESSOR_FILE_NAME),
                  mesh_sampler_path=os.path.join(folder, MESH_SAMPLER_FILE_NAME))
     smpl_bytes = pickle.dumps(body['smpl'], protocol=2)
-    atomic_write_bytes(paths['model_path'], lambda f: f.write(smpl_bytes))
+    atomic_write_bytes(paths['model_path'], smpl_bytes)
     buffer = io.BytesIO()
     np.save(buffer, body['h36m_regressor'], allow_pickle=False)
-    atomic_write_bytes(paths['h36m_regressor_path'], lambda f: f.write(buffer.getvalue()))
+    atomic_write_bytes(paths['h36m_regressor_path'], buffer.getvalue())
     sampler = body['sampler']
     save_pickle_free(paths['mesh_sampler_path'], sampler['down'], sampler['up'], sampler['adjacencies'],
                      sampler['faces'])

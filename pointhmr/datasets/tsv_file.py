@@ -7,10 +7,11 @@ temporary file, then renamed) next to the TSV, or in a cache folder when the TSV
 import hashlib
 import os
 import os.path as osp
-import tempfile
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from ..fileio import atomic_write
 
 PathLike = Union[str, os.PathLike]
 
@@ -28,17 +29,8 @@ def lineidx_path(tsv_path: PathLike) -> str:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix='.lineidx', dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path, 'w') as f:
+        f.write(text)
 
 
 def scan_offsets(tsv_path: PathLike) -> np.ndarray:
@@ -252,25 +244,16 @@ def write_tsv(path: PathLike, rows: Iterable[Sequence[str]]) -> str:
     Both files are written to temporary names and renamed, so readers never see a half-written file.
     """
     path = os.fspath(path)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     offsets = []
-    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix='.tsv', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            position = 0
-            for i, columns in enumerate(rows):
-                line = '\t'.join(columns)
-                if '\n' in line or '\r' in line:
-                    raise ValueError(f'row {i} for {path!r} contains a newline; encode values before writing')
-                data = (line + '\n').encode('utf-8')
-                offsets.append(position)
-                f.write(data)
-                position += len(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path, 'wb') as f:
+        position = 0
+        for i, columns in enumerate(rows):
+            line = '\t'.join(columns)
+            if '\n' in line or '\r' in line:
+                raise ValueError(f'row {i} for {path!r} contains a newline; encode values before writing')
+            data = (line + '\n').encode('utf-8')
+            offsets.append(position)
+            f.write(data)
+            position += len(data)
     _write_atomically(lineidx_path(path), ''.join(f'{o}\n' for o in offsets))
     return path

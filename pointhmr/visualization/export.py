@@ -6,30 +6,14 @@ Every writer creates the parent folder, writes to a temporary file next to the t
 import io
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
+from ..fileio import atomic_write
+
 PathLike = Union[str, os.PathLike]
-
-
-@contextmanager
-def atomic_write(path: PathLike, mode: str = 'w') -> Iterator[Any]:
-    """Open a temporary file beside ``path`` for writing; on success it replaces ``path`` in one step."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8', 'newline': '\n'})) as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _mesh_arrays(vertices: Any, faces: Any) -> Tuple[np.ndarray, np.ndarray]:
@@ -56,7 +40,7 @@ def save_obj(path: PathLike, vertices: Any, faces: Any) -> Path:
     buffer = io.StringIO()
     np.savetxt(buffer, vertices, fmt='v %.6f %.6f %.6f')
     np.savetxt(buffer, faces + 1, fmt='f %d %d %d')
-    with atomic_write(path) as handle:
+    with atomic_write(path, 'w') as handle:
         handle.write(buffer.getvalue())
     return Path(path)
 
@@ -85,7 +69,7 @@ def save_ply(path: PathLike, vertices: Any, faces: Any, colors: Optional[Any] = 
     buffer.write('\n'.join(header) + '\n')
     np.savetxt(buffer, table, fmt=fmt)
     np.savetxt(buffer, faces, fmt='3 %d %d %d')
-    with atomic_write(path) as handle:
+    with atomic_write(path, 'w') as handle:
         handle.write(buffer.getvalue())
     return Path(path)
 
@@ -147,7 +131,7 @@ def _plain(value: Any) -> Any:
 def save_results_json(path: PathLike, results: Any, indent: Optional[int] = None) -> Path:
     """Write results (nested dicts / lists of arrays, numbers, strings) as JSON."""
     text = json.dumps(_plain(results), indent=indent, allow_nan=True)
-    with atomic_write(path) as handle:
+    with atomic_write(path, 'w') as handle:
         handle.write(text + '\n')
     return Path(path)
 

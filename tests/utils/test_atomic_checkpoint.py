@@ -3,7 +3,8 @@ import os
 import pytest
 from mmengine.fileio import get_file_backend
 
-from pointhmr.utils.atomic_checkpoint import ATOMIC_BACKEND_NAME, AtomicLocalBackend, atomic_write_bytes
+from pointhmr.fileio import atomic_write_bytes
+from pointhmr.utils.atomic_checkpoint import ATOMIC_BACKEND_NAME, AtomicLocalBackend
 
 
 def test_backend_is_registered_for_checkpoint_hooks(tmp_path):
@@ -18,13 +19,13 @@ def test_backend_is_registered_for_checkpoint_hooks(tmp_path):
 
 def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / 'epoch_1.pth'
-    atomic_write_bytes(b'old complete checkpoint', target)
+    atomic_write_bytes(target, b'old complete checkpoint')
 
     def crash(*args, **kwargs):
         raise OSError('disk full')
 
     monkeypatch.setattr(os, 'replace', crash)
     with pytest.raises(OSError, match='disk full'):
-        atomic_write_bytes(b'new', target)
+        atomic_write_bytes(target, b'new')
     assert target.read_bytes() == b'old complete checkpoint'
     assert [p.name for p in tmp_path.iterdir()] == ['epoch_1.pth']  # no temporary file left

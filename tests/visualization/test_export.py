@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from pointhmr.visualization.export import (atomic_write, load_obj, load_ply, save_obj, save_ply, save_results_json,
+from pointhmr.fileio import atomic_write
+from pointhmr.visualization.export import (load_obj, load_ply, save_obj, save_ply, save_results_json,
                                            save_results_npz)
 
 
@@ -68,11 +69,11 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     target = tmp_path / 'out.txt'
     target.write_text('old')
     with pytest.raises(RuntimeError):
-        with atomic_write(target) as handle:
+        with atomic_write(target, 'w') as handle:
             handle.write('half')
             raise RuntimeError('crash')
     assert target.read_text() == 'old'
     assert os.listdir(tmp_path) == ['out.txt']
-    with atomic_write(target) as handle:
+    with atomic_write(target, 'w') as handle:
         handle.write('new')
     assert target.read_text() == 'new'
