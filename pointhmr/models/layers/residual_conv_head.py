@@ -38,7 +38,7 @@ class ResidualBasicBlock(nn.Module):
 
     Fast inference: in eval mode with autograd off (``torch.no_grad`` / ``torch.inference_mode``) and
     ``fast_inference=True``, every BatchNorm is folded into its convolution and the 3x3 convolutions with at least
-    ``winograd_min_channels`` input and output channels run as Winograd F(2x2, 3x3) (2.25x fewer multiplies; the
+    ``winograd_min_channels`` input and output channels run as Winograd F(2x2, 3x3) on CPU (2.25x fewer multiplies; the
     431/512-channel convolutions on the 56x56 map dominate PointHMR's cost). The folded / transformed weights are a
     cache outside the state_dict, rebuilt when a parameter or running statistic changes (tensor version counters) and
     dropped by ``train()``; training and autograd always use the plain modules. Outputs equal the plain path up to
@@ -100,7 +100,8 @@ class ResidualBasicBlock(nn.Module):
             weight, bias = fold_batch_norm(conv.weight, conv.bias, norm)
             winograd = (conv.kernel_size == (3, 3) and conv.stride == (1, 1) and conv.padding == (1, 1)
                         and conv.dilation == (1, 1) and conv.groups == 1
-                        and min(conv.in_channels, conv.out_channels) >= self.winograd_min_channels)
+                        and min(conv.in_channels, conv.out_channels) >= self.winograd_min_channels
+                        and conv.weight.device.type == 'cpu')  # GPUs: cuDNN already picks Winograd kernels
             weights.append((winograd_f2_weight(weight) if winograd else weight.contiguous(), bias, winograd))
         return weights
 

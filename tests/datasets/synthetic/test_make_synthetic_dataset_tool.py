@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import os.path as osp
 
 import yaml
@@ -12,8 +13,11 @@ def test_tool_writes_yaml_splits(tmp_path, synthetic_generator):
     spec.loader.exec_module(tool)
     out = tmp_path / 'synthetic'
     assert tool.main(['--out',
-                      str(out), '--train', '2', '--test', '1', '--seed', '3', '--image-size', '96', '--quiet']) == 0
+                      str(out), '--train', '2', '--test', '1', '--seed', '3', '--image-size', '96', '--max-turn', '30',
+                      '--quiet']) == 0
     config = yaml.safe_load((out / 'test.yaml').read_text())
     assert config['img'] == 'test.img.tsv' and (out / config['label']).is_file()
     assert len((out / 'train.label.tsv').read_text().splitlines()) == 2
     assert (out / 'train.img.lineidx').is_file() and (out / 'synthetic_meta.json').is_file()
+    meta = json.loads((out / 'synthetic_meta.json').read_text())
+    assert meta['max_turn'] == 30.0 and meta['splits'] == {'train': 2, 'test': 1}
