@@ -21,6 +21,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--max-turn', type=float, default=60.0,
                         help='bodies turn about the vertical axis by up to this many degrees either side of facing '
                         'the camera (180 = any direction; front and back views are then nearly ambiguous)')
+    parser.add_argument('--part-colors', action='store_true',
+                        help='paint every body part in its own colour (default: one random colour per body)')
     parser.add_argument('--image-size', type=int, default=256, help='square image side in pixels')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--quiet', action='store_true', help='no progress output')
@@ -56,6 +58,7 @@ def main(argv=None) -> int:
                                    splits,
                                    seed=args.seed,
                                    max_turn=args.max_turn,
+                                   part_colors=args.part_colors,
                                    camera=SyntheticCameraConfig(image_size=args.image_size),
                                    progress=None if args.quiet else progress)
     for split, path in yamls.items():

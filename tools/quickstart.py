@@ -1,6 +1,6 @@
 """The main job on the embedded default, end to end on a CPU: data -> training -> evaluation -> rendered results.
 
-    .venv/bin/python tools/quickstart.py [--work-dir work_dirs/quickstart] [--iters 600] [--train 2000 --test 200]
+    .venv/bin/python tools/quickstart.py [--work-dir work_dirs/quickstart] [--iters 200] [--train 2000 --test 200]
 
 1. writes the synthetic dataset (rendered images of the embedded synthetic SMPL-format body, METRO TSV format) to
    ``data/synthetic`` unless it is already there (``tools/make_synthetic_dataset.py``);
@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import List
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = 'configs/pointhmr/pointhmr_light_1xb16-synthetic-224.py'
+CONFIG = 'configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py'
+#: bodies of the synthetic dataset turn at most this many degrees from facing the camera (make_synthetic_dataset.py)
+MAX_TURN = 60.0
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,7 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-dir', default='data/synthetic', help='where the synthetic dataset is (or is written)')
     parser.add_argument('--train', type=int, default=2000, help='synthetic training images')
     parser.add_argument('--test', type=int, default=200, help='synthetic held-out images')
-    parser.add_argument('--iters', type=int, default=600, help='training iterations (batch 16)')
+    parser.add_argument('--iters', type=int, default=200,
+                        help='training iterations (batch 8; the config\'s max_iters)')
     parser.add_argument('--num-render', type=int, default=4, help='held-out images to render')
     return parser.parse_args(argv)
 
@@ -49,8 +52,11 @@ def dataset_is_complete(data_dir: Path, train: int, test: int) -> bool:
     meta = data_dir / 'synthetic_meta.json'
     if not (meta.is_file() and (data_dir / 'train.yaml').is_file() and (data_dir / 'test.yaml').is_file()):
         return False
-    splits = json.loads(meta.read_text()).get('splits', {})
-    return splits.get('train') == train and splits.get('test') == test
+    meta = json.loads(meta.read_text())
+    splits = meta.get('splits', {})
+    # datasets written before --max-turn existed (turns through 360 degrees) have no max_turn: regenerate them
+    return (splits.get('train') == train and splits.get('test') == test and meta.get('max_turn') == MAX_TURN
+            and not meta.get('part_colors', False))
 
 
 def export_render_inputs(data_dir: Path, out_dir: Path, count: int) -> Path:
@@ -79,7 +85,8 @@ def main(argv=None) -> None:
         print(f'=== synthetic dataset: using {data_dir}')
     else:
         run('synthetic dataset', ['tools/make_synthetic_dataset.py', '--out', str(data_dir), '--train',
-                                  str(args.train), '--test', str(args.test), '--seed', '0'])
+                                  str(args.train), '--test', str(args.test), '--seed', '0',
+                                  '--max-turn', str(MAX_TURN)])
     run('train + evaluate', [
         'tools/train.py', CONFIG, '--work-dir', str(work_dir), '--cfg-options', f'train_cfg.max_iters={args.iters}',
         f'train_cfg.val_interval={args.iters}', f'default_hooks.checkpoint.interval={args.iters}',

@@ -31,7 +31,7 @@ from pointhmr.utils import (adapt_config_to_device, check_cfg_options, check_dat
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a pointhmr model')
-    parser.add_argument('config', help='config file (e.g. configs/pointhmr/pointhmr_light_1xb16-synthetic-224.py)')
+    parser.add_argument('config', help='config file (e.g. configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
     parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: work_dirs/<config name>)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
@@ -56,7 +56,7 @@ def load_config(args: argparse.Namespace) -> Config:
     """Config file + command line -> the config the Runner is built from."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config!r} does not exist (run from the repository root, e.g. '
-                                'configs/pointhmr/pointhmr_light_1xb16-synthetic-224.py)')
+                                'configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
     cfg = Config.fromfile(args.config)
     check_cfg_options(cfg, args.cfg_options)
     if args.cfg_options:

@@ -68,3 +68,17 @@ def test_written_splits_load_as_mesh_tsv_datasets(synthetic_yamls):
     assert item['img'].shape == (256, 256, 3) and item['img_path'] == 'test/0000003.jpg'
     assert item['dataset_name'] == 'synthetic' and item['has_smpl'] == 1
     assert item['keypoints_visible'].sum() == len(J24_FROM_H36M)
+
+
+def test_body_parts_get_distinct_colours_when_asked(synthetic_generator):
+    uniform = synthetic_generator
+    assert uniform.face_colors is None and not uniform.part_colors
+    parts = SyntheticMeshGenerator(body=uniform.body, seed=0, part_colors=True)
+    colours = parts.face_colors
+    assert parts.part_colors and colours.shape == (len(parts.faces), 3)
+    assert len(np.unique(np.round(colours, 6), axis=0)) >= 16 and colours.min() >= 0.25 and colours.max() <= 1.0
+    # same pose, box and labels either way: only the body's paint changes
+    painted, plain = next(parts.samples('paint', 1)), next(uniform.samples('paint', 1))
+    np.testing.assert_array_equal(painted.mask, plain.mask)
+    np.testing.assert_allclose(painted.annotation['2d_joints'], plain.annotation['2d_joints'], atol=1e-3)
+    assert np.abs(painted.image.astype(int) - plain.image.astype(int))[painted.mask].mean() > 10

@@ -1,6 +1,7 @@
 # Light PointHMR on the synthetic dataset: a CPU-sized end-to-end run (minutes) that must clearly learn.
-#   python tools/make_synthetic_dataset.py            # writes data/synthetic/{train,test}.yaml
-#   python tools/train.py configs/pointhmr/pointhmr_light_1xb16-synthetic-224.py
+#   python tools/make_synthetic_dataset.py            # writes data/synthetic/{train,test}.yaml (bodies turned at most
+#                                                     # +-60 degrees from facing the camera: --max-turn)
+#   python tools/train.py configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py
 # At the end tools/train.py tests the final model on the held-out split and prints it next to the mean-pose baseline
 # (predicting the training set's mean joints / mesh for every test image); PA-MPJPE must end well below the baseline.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
