@@ -8,7 +8,6 @@ Checkpoints are loaded with torch's safe loader (weights_only=True; pointhmr all
 that Runner checkpoints contain). Results are exact on any number of processes (no padding duplicates).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -17,44 +16,27 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import pointhmr  # noqa: E402,F401
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from pointhmr.utils import adapt_config_to_device, check_cfg_options, check_dataset_files  # noqa: E402
+from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
+                            load_runner_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Evaluate a pointhmr checkpoint')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file (Runner .pth, or a converted official checkpoint)')
-    parser.add_argument('--work-dir', help='folder for the evaluation logs (default: work_dirs/<config name>)')
     parser.add_argument('--out', help='also dump the raw predictions to this .pkl file (mmengine DumpResults)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs; unknown keys are errors')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser, 'override config settings, key=value pairs; unknown keys are errors')
+    return parser.parse_args(argv)
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config!r} does not exist')
+    cfg = load_runner_config(args.config, args.cfg_options, args.launcher, args.work_dir, args.local_rank)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
-    cfg = Config.fromfile(args.config)
-    check_cfg_options(cfg, args.cfg_options)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.out:

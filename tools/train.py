@@ -9,7 +9,6 @@ the latest checkpoint of the work dir (or starts fresh when there is none), ``--
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -19,53 +18,34 @@ if ROOT not in sys.path:  # run from a checkout without installing
 
 import pointhmr  # noqa: E402,F401  (registers modules, applies the torch / CPU compatibility fixes)
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from pointhmr.utils import (adapt_config_to_device, check_cfg_options, check_dataset_files,  # noqa: E402
-                            find_resume_checkpoint, format_baseline_comparison, mean_pose_baseline)
+from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
+                            find_resume_checkpoint, format_baseline_comparison, load_runner_config,
+                            mean_pose_baseline)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a pointhmr model')
     parser.add_argument('config', help='config file (e.g. configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
-    parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: work_dirs/<config name>)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume training: without a value or "auto" from the latest checkpoint in the work dir (fresh start if '
         'there is none), otherwise from the given checkpoint file')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (needs a CUDA GPU)')
     parser.add_argument('--auto-scale-lr', action='store_true', help='scale the lr by total batch / base batch size')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs (e.g. train_cfg.max_iters=10); unknown keys are errors')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher (pytorch = torchrun / tools/dist_train.sh)')
-    # torch.distributed.launch passes --local-rank (torchrun sets LOCAL_RANK itself)
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(
+        parser, 'override config settings, key=value pairs (e.g. train_cfg.max_iters=10); unknown keys are errors')
+    return parser.parse_args(argv)
 
 
 def load_config(args: argparse.Namespace) -> Config:
     """Config file + command line -> the config the Runner is built from."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config!r} does not exist (run from the repository root, e.g. '
-                                'configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
-    cfg = Config.fromfile(args.config)
-    check_cfg_options(cfg, args.cfg_options)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_runner_config(args.config, args.cfg_options, args.launcher, args.work_dir, args.local_rank)
 
     if args.amp:
         if not torch.cuda.is_available():

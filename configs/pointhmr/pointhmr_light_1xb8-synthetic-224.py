@@ -26,12 +26,14 @@ auto_scale_lr = dict(base_batch_size=8, enable=False)
 data_root = 'data/synthetic/'
 input_size = (224, 224)
 train_pipeline = [
+    dict(type='LoadImage'),  # keeps the TSV-decoded image; reads files for inference_topdown
     dict(type='MeshBBoxCenterScale'),
     dict(type='RandomMeshAugmentation'),
     dict(type='MeshTopdownAffine', input_size=input_size),
     dict(type='PackMeshInputs'),
 ]
 val_pipeline = [
+    dict(type='LoadImage'),  # keeps the TSV-decoded image; reads files for inference_topdown
     dict(type='MeshBBoxCenterScale'),
     dict(type='MeshTopdownAffine', input_size=input_size),
     dict(type='PackMeshInputs'),

@@ -1,4 +1,5 @@
 """Run-time adjustments of a loaded config for the machine it runs on, and checkpoint discovery for resuming."""
+import argparse
 import difflib
 import glob
 import inspect
@@ -140,3 +141,34 @@ def check_dataset_files(cfg: Config, dataloaders: Sequence[str]) -> None:
                                 '\n  '.join(missing) + hint +
                                 '\nSet data_root / ann_file with --cfg-options, e.g. '
                                 'train_dataloader.dataset.data_root=/path/to/data/')
+
+
+def add_runner_arguments(parser, cfg_options_help: str) -> None:
+    """The options tools/train.py and tools/test.py share: --work-dir, --cfg-options, --launcher, --local-rank."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (pytorch = torchrun / tools/dist_train.sh)')
+    # torch.distributed.launch passes --local-rank (torchrun sets LOCAL_RANK itself)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+
+
+def load_runner_config(config: str, cfg_options: Optional[dict], launcher: str, work_dir: Optional[str],
+                       local_rank: int = 0) -> Config:
+    """Config file + command-line overrides (unknown keys are errors) + launcher + work dir."""
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(local_rank)
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config!r} does not exist (run from the repository root, e.g. '
+                                'configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
+    cfg = Config.fromfile(config)
+    check_cfg_options(cfg, cfg_options)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg

@@ -32,14 +32,3 @@ def light_model(light_cfg):
 @pytest.fixture(scope='session')
 def grace_hopper() -> Path:
     return SETUP.grace_hopper_path()
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Run these CPU forwards on one thread: on a busy 2-core machine, 2 threads make a light-model forward ~20x
-    slower (measured 4 s vs 0.2 s) because of thread contention. Restored afterwards."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
