@@ -5,7 +5,7 @@
 # At the end tools/train.py tests the final model on the held-out split and prints it next to the mean-pose baseline
 # (predicting the training set's mean joints / mesh for every test image).
 # Status: 200 iterations (1600 images) end level with that baseline (the model learns the mean pose; a 16-image overfit
-# shows it can fit images); beating it on held-out images needs a longer schedule: see the README, "Known limitations".
+# shows it can fit images; 800 iterations are still level); see the README, "Known limitations".
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 
 # CPU-sized model changes: the loss heatmap at the logits' resolution (56 x 56 instead of the nearest x2 copy at
