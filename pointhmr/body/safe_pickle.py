@@ -24,7 +24,7 @@ from numpy.lib import format as npy_format
 PathLike = Union[str, os.PathLike]
 
 
-def _numpy_core_attr(submodule: str, name: str) -> Any:
+def numpy_core_attr(submodule: str, name: str) -> Any:
     """``numpy._core.<submodule>.<name>`` on numpy 2, ``numpy.core.<submodule>.<name>`` on numpy 1."""
     try:
         module = __import__(f'numpy._core.{submodule}', fromlist=[name])
@@ -70,9 +70,9 @@ def _safe_reconstructor(cls: type, base: type, state: Any) -> Any:
 
 
 def _allowed_globals() -> Dict[tuple, Any]:
-    reconstruct = _numpy_core_attr('multiarray', '_reconstruct')
-    scalar = _numpy_core_attr('multiarray', 'scalar')
-    frombuffer = _numpy_core_attr('numeric', '_frombuffer')
+    reconstruct = numpy_core_attr('multiarray', '_reconstruct')
+    scalar = numpy_core_attr('multiarray', 'scalar')
+    frombuffer = numpy_core_attr('numeric', '_frombuffer')
     allowed = {('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype, ('_codecs', 'encode'): codecs.encode,
                ('copyreg', '_reconstructor'): _safe_reconstructor, ('copy_reg', '_reconstructor'): _safe_reconstructor,
                ('builtins', 'object'): object, ('__builtin__', 'object'): object}

@@ -24,8 +24,11 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from torch import Tensor, nn
+
+from ..body.safe_pickle import numpy_core_attr
 
 PathLike = Union[str, os.PathLike]
 
@@ -176,10 +179,10 @@ class RestrictedUnpickler(pickle.Unpickler):
             allowed['copyreg._reconstructor'] = _safe_reconstructor
             allowed['builtins.object'] = object
             for numpy_module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-                allowed[f'{numpy_module}._reconstruct'] = _numpy_attr('_core.multiarray', '_reconstruct')
-                allowed[f'{numpy_module}.scalar'] = _numpy_attr('_core.multiarray', 'scalar')
-            allowed['numpy.ndarray'] = _numpy_attr('', 'ndarray')
-            allowed['numpy.dtype'] = _numpy_attr('', 'dtype')
+                allowed[f'{numpy_module}._reconstruct'] = numpy_core_attr('multiarray', '_reconstruct')
+                allowed[f'{numpy_module}.scalar'] = numpy_core_attr('multiarray', 'scalar')
+            allowed['numpy.ndarray'] = np.ndarray
+            allowed['numpy.dtype'] = np.dtype
             RestrictedUnpickler._allowed = allowed
         return RestrictedUnpickler._allowed
 
@@ -192,8 +195,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         if qualified in allowed:
             return allowed[qualified]
         if module in ('numpy', 'numpy.dtypes') and name.endswith('DType'):
-            dtype_class = getattr(_numpy_attr('', 'dtypes'), name, None)
-            if isinstance(dtype_class, type) and issubclass(dtype_class, _numpy_attr('', 'dtype')):
+            dtype_class = getattr(np.dtypes, name, None)
+            if isinstance(dtype_class, type) and issubclass(dtype_class, np.dtype):
                 return dtype_class
         if module.startswith(_PLACEHOLDER_MODULES) and '.' not in name:
             return PickledGlobalPlaceholder(qualified)
@@ -208,14 +211,6 @@ class RestrictedUnpickler(pickle.Unpickler):
             f'refusing to load {self.source}: it references the global {qualified!r}, which is not a tensor, a '
             'container or a class of the official PointHMR model. Only load checkpoints from a source you trust; '
             'if this global is harmless, convert the file to a plain state_dict with the official code first.')
-
-
-def _numpy_attr(submodule: str, name: str) -> Any:
-    import numpy as np
-    owner = np
-    for part in filter(None, submodule.split('.')):
-        owner = getattr(owner, part)
-    return getattr(owner, name)
 
 
 def _torch_nn_attr(module: str, name: str) -> Any:
