@@ -21,8 +21,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--max-turn', type=float, default=60.0,
                         help='bodies turn about the vertical axis by up to this many degrees either side of facing '
                         'the camera (180 = any direction; front and back views are then nearly ambiguous)')
-    parser.add_argument('--part-colors', action='store_true',
-                        help='paint every body part in its own colour (default: one random colour per body)')
+    parser.add_argument('--part-colors', action=argparse.BooleanOptionalAction, default=True,
+                        help='paint every body part in its own colour (default); --no-part-colors: one random colour '
+                        'per body')
+    parser.add_argument('--background', choices=('plain', 'cluttered'), default='plain',
+                        help='plain: colour gradients with light grain (default; the light CPU config learns from it '
+                        'in minutes); cluttered: colour noise plus random circles, boxes and limb-like lines')
     parser.add_argument('--image-size', type=int, default=256, help='square image side in pixels')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--quiet', action='store_true', help='no progress output')
@@ -59,6 +63,7 @@ def main(argv=None) -> int:
                                    seed=args.seed,
                                    max_turn=args.max_turn,
                                    part_colors=args.part_colors,
+                                   background=args.background,
                                    camera=SyntheticCameraConfig(image_size=args.image_size),
                                    progress=None if args.quiet else progress)
     for split, path in yamls.items():

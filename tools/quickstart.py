@@ -1,6 +1,6 @@
 """The main job on the embedded default, end to end on a CPU: data -> training -> evaluation -> rendered results.
 
-    .venv/bin/python tools/quickstart.py [--work-dir work_dirs/quickstart] [--iters 200] [--train 2000 --test 200]
+    .venv/bin/python tools/quickstart.py [--work-dir work_dirs/quickstart] [--iters 800] [--train 2000 --test 200]
 
 1. writes the synthetic dataset (rendered images of the embedded synthetic SMPL-format body, METRO TSV format) to
    ``data/synthetic`` unless it is already there (``tools/make_synthetic_dataset.py``);
@@ -32,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-dir', default='data/synthetic', help='where the synthetic dataset is (or is written)')
     parser.add_argument('--train', type=int, default=2000, help='synthetic training images')
     parser.add_argument('--test', type=int, default=200, help='synthetic held-out images')
-    parser.add_argument('--iters', type=int, default=200,
+    parser.add_argument('--iters', type=int, default=800,
                         help='training iterations (batch 8; the config\'s max_iters)')
     parser.add_argument('--num-render', type=int, default=4, help='held-out images to render')
     return parser.parse_args(argv)
@@ -54,9 +54,9 @@ def dataset_is_complete(data_dir: Path, train: int, test: int) -> bool:
         return False
     meta = json.loads(meta.read_text())
     splits = meta.get('splits', {})
-    # datasets written before --max-turn existed (turns through 360 degrees) have no max_turn: regenerate them
+    # older datasets (full turns, one colour per body, cluttered backgrounds) lack these keys: regenerate them
     return (splits.get('train') == train and splits.get('test') == test and meta.get('max_turn') == MAX_TURN
-            and not meta.get('part_colors', False))
+            and meta.get('part_colors') is True and meta.get('background') == 'plain')
 
 
 def export_render_inputs(data_dir: Path, out_dir: Path, count: int) -> Path:

@@ -190,3 +190,47 @@ def test_predict_fields_in_crop_pixels(make_head):
     np.testing.assert_allclose(first.vertices[0], (out['vertices'][0] - h36m[0, :1]).numpy(), atol=1e-6)
     with pytest.raises(NotImplementedError, match='flip'):
         head.predict([tokens, tokens], [PoseDataSample()])
+
+
+def _sample_projected_with(head, camera: torch.Tensor, seed: int = 5) -> PoseDataSample:
+    """A sample whose 2-D J14 labels are the ground-truth mesh's joints projected with ``camera`` (1, 3)."""
+    from pointhmr.body.joints import H36M_TO_J14, J24_TO_J14
+    from pointhmr.codecs import weak_perspective_project
+    sample = _sample(seed=seed)
+    labels = sample.gt_instance_labels
+    _, _, vertices = head.ground_truth_meshes(labels.smpl_pose.float(), labels.smpl_betas.float())
+    joints = head.body_model.h36m_joints(vertices)[:, H36M_TO_J14]
+    keypoints_2d = torch.zeros(1, 24, 3)
+    keypoints_2d[:, J24_TO_J14, :2] = weak_perspective_project(joints, camera)
+    keypoints_2d[:, J24_TO_J14, 2] = 1.
+    labels.keypoints_2d = keypoints_2d
+    return sample
+
+
+def test_ground_truth_heatmap_camera_fits_the_labels_and_ignores_the_predicted_camera(make_head):
+    true_camera = torch.tensor([[0.9, 0.05, -0.1]])
+    head = make_head(heatmap_camera='ground_truth')
+    sample = _sample_projected_with(head, true_camera)
+    labels = sample.gt_instance_labels
+    from pointhmr.body.joints import J24_TO_J14
+    _, _, vertices = head.ground_truth_meshes(labels.smpl_pose.float(), labels.smpl_betas.float())
+    joints_2d = labels.keypoints_2d[:, J24_TO_J14]
+    predicted = torch.tensor([[2.0, 0.3, 0.3]])
+    assert torch.allclose(head._point_camera(predicted, vertices, joints_2d), true_camera, atol=1e-5)
+    # labels that cannot fix a camera (no confident joint): the predicted camera is used
+    assert torch.equal(head._point_camera(predicted, vertices, joints_2d * torch.tensor([1., 1., 0.])), predicted)
+
+    # the point targets no longer move with the predicted camera; with the official setting they do
+    tokens = _tokens(batch=1)
+    moved = tokens._replace(cam_token=tokens.cam_token + 3.)
+    fitted = [head.loss(t, [sample])['loss_heatmap'] for t in (tokens, moved)]
+    assert torch.equal(fitted[0], fitted[1])
+    official = make_head(heatmap_camera='predicted')
+    official.load_state_dict(head.state_dict())
+    assert not torch.equal(official.loss(tokens, [sample])['loss_heatmap'],
+                           official.loss(moved, [sample])['loss_heatmap'])
+
+
+def test_unknown_heatmap_camera_is_refused(make_head):
+    with pytest.raises(ValueError, match='heatmap_camera'):
+        make_head(heatmap_camera='gt')

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from pointhmr.body import graph_hops
 from pointhmr.body.joints import H36M_PELVIS, H36M_TO_J14, J24_TO_J14
-from pointhmr.codecs import weak_perspective_project
+from pointhmr.codecs import fit_weak_perspective_camera, weak_perspective_project
 from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss, vertex_loss
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
 from .mesh_regressor import MeshRegressor
@@ -21,6 +21,9 @@ from .mesh_regressor import MeshRegressor
 DEFAULT_LOSS_WEIGHTS: Dict[str, float] = dict(
     joints_3d=1000., joints_3d_reg=1000., vertices=100., joints_2d=100., joints_2d_reg=100., heatmap=10.,
     vertices_431=0.33, vertices_1723=0.33, vertices_6890=0.33, heatmap_bce=1000.)
+
+#: valid ``heatmap_camera`` values: which camera projects the ground-truth mesh onto the point-supervision heatmaps
+HEATMAP_CAMERAS = ('predicted', 'ground_truth')
 
 
 @MODELS.register_module()
@@ -53,6 +56,11 @@ class ProgressiveMaskTransformerHead(BaseHead):
         heatmap_size: ``(w, h)`` of the loss heatmap, an integer multiple of the logits' size (112 = 2 x 56).
         body_model: config of the body model (``SMPLBodyModel``: forward, ``h36m_joints``, ``sampler``).
         loss_weights: overrides of :data:`DEFAULT_LOSS_WEIGHTS`.
+        heatmap_camera: camera that places the point (heatmap) targets: ``'predicted'`` (official: the network's own
+            camera, detached, so targets are only as good as the camera) or ``'ground_truth'`` (the least-squares
+            weak-perspective camera mapping the ground-truth mesh's joints onto the 2D labels; samples whose labels
+            cannot fix one fall back to the predicted camera). The light CPU config uses ``'ground_truth'``: with an
+            untrained backbone its point targets are right from the first step.
         decoder: keypoint codec mapping normalised crop coordinates to crop pixels.
         init_cfg: mmengine init config (``None`` = PyTorch default init, as the official code).
     """
@@ -63,6 +71,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  hops: Optional[Sequence[Optional[int]]] = (7, 5, 3, 1), keep_unused_embeddings: bool = True,
                  heatmap_size: Tuple[int, int] = (112, 112), body_model: ConfigType = dict(type='SMPLBodyModel'),
                  loss_weights: Optional[Dict[str, float]] = None,
+                 heatmap_camera: str = 'predicted',
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -78,6 +87,10 @@ class ProgressiveMaskTransformerHead(BaseHead):
             raise ValueError(f'ProgressiveMaskTransformerHead: unknown loss_weights keys {sorted(unknown)}; '
                              f'valid keys are {sorted(DEFAULT_LOSS_WEIGHTS)}')
         self.loss_weights = {**DEFAULT_LOSS_WEIGHTS, **(loss_weights or {})}
+        if heatmap_camera not in HEATMAP_CAMERAS:
+            raise ValueError(f'ProgressiveMaskTransformerHead: heatmap_camera must be one of {HEATMAP_CAMERAS}, got '
+                             f'{heatmap_camera!r}')
+        self.heatmap_camera = heatmap_camera
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
 
         self.joint_token_embed = nn.Embedding(num_joints, in_channels)
@@ -228,9 +241,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
         losses['loss_joints_2d_reg'] = weights['joints_2d_reg'] * keypoint_2d_loss(
             weak_perspective_project(joints_from_mesh, camera), gt_joints_2d)
 
-        # point supervision: GT coarse mesh projected with the predicted (detached) camera, SMPL samples only
+        # point supervision: GT coarse mesh projected with the predicted (detached) or fitted camera, SMPL samples only
         keep = has_smpl > 0.5
-        points = weak_perspective_project(gt_431[keep], camera.detach()[keep])
+        points = weak_perspective_project(gt_431[keep], self._point_camera(camera, gt_6890, gt_joints_2d)[keep])
         target_index, valid = heatmap_point_targets(points, self.heatmap_size)
         kept_rows, vertex_index = valid.nonzero(as_tuple=True)
         sample_index = keep.nonzero(as_tuple=True)[0][kept_rows]
@@ -238,6 +251,15 @@ class ProgressiveMaskTransformerHead(BaseHead):
             preds['heatmap'][sample_index, vertex_index], target_index[kept_rows, vertex_index],
             bce_weight=weights['heatmap_bce'])
         return losses
+
+    def _point_camera(self, camera: Tensor, gt_vertices: Tensor, gt_joints_2d: Tensor) -> Tensor:
+        """(B, 3) camera for the heatmap targets (``heatmap_camera``), without gradient."""
+        camera = camera.detach()
+        if self.heatmap_camera == 'predicted':
+            return camera
+        joints = self.body_model.h36m_joints(gt_vertices)[:, H36M_TO_J14]  # the GT mesh's frame (pelvis-centred)
+        fitted, valid = fit_weak_perspective_camera(joints, gt_joints_2d[..., :2], gt_joints_2d[..., 2])
+        return torch.where(valid[:, None], fitted, camera)
 
     # ------------------------------------------------------------------ inference
     def predict(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,

@@ -1,5 +1,6 @@
 import cv2
 import numpy as np
+import pytest
 
 from pointhmr.body.joints import J24_FROM_H36M
 from pointhmr.datasets import MeshTSVDataset
@@ -70,10 +71,10 @@ def test_written_splits_load_as_mesh_tsv_datasets(synthetic_yamls):
     assert item['keypoints_visible'].sum() == len(J24_FROM_H36M)
 
 
-def test_body_parts_get_distinct_colours_when_asked(synthetic_generator):
-    uniform = synthetic_generator
+def test_body_parts_get_distinct_colours_by_default(synthetic_generator):
+    parts = synthetic_generator
+    uniform = SyntheticMeshGenerator(body=parts.body, seed=0, part_colors=False)
     assert uniform.face_colors is None and not uniform.part_colors
-    parts = SyntheticMeshGenerator(body=uniform.body, seed=0, part_colors=True)
     colours = parts.face_colors
     assert parts.part_colors and colours.shape == (len(parts.faces), 3)
     assert len(np.unique(np.round(colours, 6), axis=0)) >= 16 and colours.min() >= 0.25 and colours.max() <= 1.0
@@ -82,3 +83,30 @@ def test_body_parts_get_distinct_colours_when_asked(synthetic_generator):
     np.testing.assert_array_equal(painted.mask, plain.mask)
     np.testing.assert_allclose(painted.annotation['2d_joints'], plain.annotation['2d_joints'], atol=1e-3)
     assert np.abs(painted.image.astype(int) - plain.image.astype(int))[painted.mask].mean() > 10
+
+
+def _plane_residual(image: np.ndarray) -> float:
+    """Standard deviation left after fitting one plane a + b x + c y per channel (least squares)."""
+    height, width = image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    design = np.stack([np.ones(height * width), xs.ravel(), ys.ravel()], axis=1)
+    values = image.reshape(-1, 3).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+    return float((values - design @ coef).std())
+
+
+def test_background_styles():
+    from pointhmr.datasets.synthetic.backgrounds import random_background
+    plain = [random_background(np.random.default_rng(seed), 64, 64, 'plain') for seed in range(8)]
+    cluttered = [random_background(np.random.default_rng(seed), 64, 64, 'cluttered') for seed in range(8)]
+    # plain: a colour gradient plus light grain, nothing shaped like a limb; cluttered: noise blobs and shapes
+    assert max(_plane_residual(image) for image in plain) < 8.
+    assert np.median([_plane_residual(image) for image in cluttered]) > 15.
+    assert len({tuple(image[32, 32]) for image in plain}) == 8  # colours still vary from image to image
+    with pytest.raises(ValueError, match='style'):
+        random_background(np.random.default_rng(0), 8, 8, 'busy')
+
+
+def test_generator_refuses_unknown_background(synthetic_generator):
+    with pytest.raises(ValueError, match='background'):
+        SyntheticMeshGenerator(body=synthetic_generator.body, background='busy')
