@@ -115,7 +115,8 @@ class SyntheticMeshGenerator:
             the torso and left from right stay distinguishable. ``False``: one random colour for the whole body.
         background: ``'plain'`` (default) or ``'cluttered'`` backgrounds, see :mod:`.backgrounds`. The defaults make
             the set the light CPU config learns from in a few hundred iterations; a uniformly coloured body on
-            cluttered backgrounds stayed at the mean-pose level for 800 iterations (the backbone starts untrained).
+            cluttered backgrounds stayed at the mean-pose level for 800 iterations with the official loss settings
+            (the backbone starts untrained).
     """
 
     def __init__(self,
