@@ -9,6 +9,8 @@ from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
+from pointhmr.body.joints import H36M_TO_J14, J24_TO_J14
+from pointhmr.codecs import weak_perspective_project
 from pointhmr.models.default_configs import pointhmr_light_model
 from pointhmr.models.necks import PointGuidedSamplerOutput
 
@@ -192,10 +194,9 @@ def test_predict_fields_in_crop_pixels(make_head):
         head.predict([tokens, tokens], [PoseDataSample()])
 
 
-def _sample_projected_with(head, camera: torch.Tensor, seed: int = 5) -> PoseDataSample:
-    """A sample whose 2-D J14 labels are the ground-truth mesh's joints projected with ``camera`` (1, 3)."""
-    from pointhmr.body.joints import H36M_TO_J14, J24_TO_J14
-    from pointhmr.codecs import weak_perspective_project
+def _sample_projected_with(head, camera: torch.Tensor, seed: int = 5):
+    """A sample whose 2-D J14 labels are the ground-truth mesh's joints projected with ``camera`` (1, 3), and that
+    (1, 6890, 3) pelvis-centred ground-truth mesh."""
     sample = _sample(seed=seed)
     labels = sample.gt_instance_labels
     _, _, vertices = head.ground_truth_meshes(labels.smpl_pose.float(), labels.smpl_betas.float())
@@ -204,17 +205,14 @@ def _sample_projected_with(head, camera: torch.Tensor, seed: int = 5) -> PoseDat
     keypoints_2d[:, J24_TO_J14, :2] = weak_perspective_project(joints, camera)
     keypoints_2d[:, J24_TO_J14, 2] = 1.
     labels.keypoints_2d = keypoints_2d
-    return sample
+    return sample, vertices
 
 
 def test_ground_truth_heatmap_camera_fits_the_labels_and_ignores_the_predicted_camera(make_head):
     true_camera = torch.tensor([[0.9, 0.05, -0.1]])
     head = make_head(heatmap_camera='ground_truth')
-    sample = _sample_projected_with(head, true_camera)
-    labels = sample.gt_instance_labels
-    from pointhmr.body.joints import J24_TO_J14
-    _, _, vertices = head.ground_truth_meshes(labels.smpl_pose.float(), labels.smpl_betas.float())
-    joints_2d = labels.keypoints_2d[:, J24_TO_J14]
+    sample, vertices = _sample_projected_with(head, true_camera)
+    joints_2d = sample.gt_instance_labels.keypoints_2d[:, J24_TO_J14]
     predicted = torch.tensor([[2.0, 0.3, 0.3]])
     assert torch.allclose(head._point_camera(predicted, vertices, joints_2d), true_camera, atol=1e-5)
     # labels that cannot fix a camera (no confident joint): the predicted camera is used
