@@ -1,12 +1,13 @@
 """pointhmr.body: joint sets, the SMPL body model, mesh sampling, graph masks and the embedded synthetic body."""
 from . import joints
 from .graph_hops import attention_mask, hop_reachability
+from .mesh_model import SMPLMeshInterface, level_sizes, mesh_signature
 from .mesh_sampler import MeshSampler
 from .safe_pickle import load_legacy_adjacency, load_metro_mesh_downsampling, load_smpl_pickle
 from .smpl_layer import SMPLBodyModel
 from .synthetic_body import default_body_files, generate_synthetic_body
 
 __all__ = [
-    'joints', 'attention_mask', 'hop_reachability', 'MeshSampler', 'load_legacy_adjacency',
+    'joints', 'SMPLMeshInterface', 'level_sizes', 'mesh_signature', 'attention_mask', 'hop_reachability', 'MeshSampler', 'load_legacy_adjacency',
     'load_metro_mesh_downsampling', 'load_smpl_pickle', 'SMPLBodyModel', 'default_body_files', 'generate_synthetic_body'
 ]

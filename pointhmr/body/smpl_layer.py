@@ -11,6 +11,7 @@ from mmpose.registry import MODELS
 from smplx.lbs import lbs
 from torch import nn
 
+from .mesh_model import SMPLMeshInterface
 from .mesh_sampler import MeshSampler
 from .safe_pickle import load_smpl_pickle
 from .synthetic_body import default_body_files
@@ -68,7 +69,7 @@ def _freeze_buffers(module: nn.Module) -> None:
 
 
 @MODELS.register_module()
-class SMPLBodyModel(nn.Module):
+class SMPLBodyModel(SMPLMeshInterface, nn.Module):
     """SMPL-format body model with the H36M-17 regressor and the 6890 / 1723 / 431 mesh sampler.
 
     Args:
@@ -80,7 +81,9 @@ class SMPLBodyModel(nn.Module):
         mesh_sampler_path: METRO ``mesh_downsampling.npz`` or our pickle-free ``.npz``. None as above.
         gender: 'neutral', 'male' or 'female' (used to pick the file inside a ``model_path`` folder).
 
-    Nothing here is trainable or stored in checkpoints: all arrays are non-persistent buffers.
+    Nothing here is trainable or stored in checkpoints: all arrays are non-persistent buffers. The generic
+    mesh-model names (``keypoints``, ``center``, ``joint_indices``, ``token_level``, ...) come from
+    :class:`~pointhmr.body.mesh_model.SMPLMeshInterface`.
     """
 
     def __init__(self, model_path: Optional[PathLike] = None, h36m_regressor_path: Optional[PathLike] = None,

@@ -1,6 +1,7 @@
-"""MeshMetric: MPJPE, PA-MPJPE, MPVPE and PA-MPVPE (millimetres) for 3D human mesh recovery.
+"""MeshMetric: MPJPE, PA-MPJPE, MPVPE and PA-MPVPE (millimetres) for 3D mesh recovery, plus the FreiHAND F-scores.
 
-Protocol (spec section 5, METRO / PointHMR evaluation):
+Every joint set, root and alignment comes from the mesh model (``body_model``; docs/architecture.md, "Mesh models").
+For an SMPL body (METRO / PointHMR evaluation) that is:
 
 * Prediction: the 6890-vertex mesh -> H36M-17 regressor -> J14 (``H36M_TO_J14``); joints and mesh minus the regressed
   pelvis (H36M joint 0).
@@ -18,8 +19,15 @@ Errors are stored per sample in :meth:`MeshMetric.process` and averaged once ove
 :meth:`MeshMetric.compute_metrics`. Together with mmengine's ``collect_results`` (which gathers the per-sample results
 of all ranks in dataset order and drops the distributed sampler's padding duplicates) this gives the exact
 single-process numbers on any number of ranks; the official code averaged per-rank means and counted the padding.
+
+For a MANO hand (FreiHAND protocol): the 21 mesh keypoints (FreiHAND order) and the 21 label joints, both minus the
+wrist; MPJPE / MPVPE wrist-aligned, PA-MPJPE / PA-MPVPE after Procrustes alignment, and with ``fscore_thresholds_mm``
+the per-sample F-score of the Procrustes-aligned predicted vertices against the ground-truth vertices (FreiHAND's
+``calculate_fscore``: precision and recall are the fractions of points whose nearest neighbour in the other set lies
+strictly closer than the threshold), averaged over the samples. ``outfile_prefix`` writes FreiHAND's submission file
+(see :mod:`pointhmr.evaluation.freihand_submission`).
 """
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -29,7 +37,8 @@ from mmpose.registry import METRICS, MODELS
 from torch import nn
 
 from pointhmr.body.joints import H36M_PELVIS, H36M_TO_J14, J14_L_HIP, J14_R_HIP, J24_PELVIS, J24_TO_J14
-from .procrustes import reconstruction_error
+from .freihand_submission import write_freihand_submission
+from .procrustes import procrustes_align, reconstruction_error
 
 #: metric names (without prefix) in the order they are reported
 METRIC_NAMES = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE')
@@ -44,30 +53,68 @@ def to_numpy(value: Any, name: str) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
+def center_joints(joints: np.ndarray, center_indices: Sequence[int] = (J14_R_HIP, J14_L_HIP)) -> np.ndarray:
+    """Subtract the mean of the joints ``center_indices`` from (..., K, 3) joints (J14 mid-hip by default)."""
+    center_indices = tuple(int(i) for i in center_indices)
+    if len(center_indices) == 2:
+        center = (joints[..., center_indices[0], :] + joints[..., center_indices[1], :]) / 2
+    else:
+        center = joints[..., list(center_indices), :].mean(axis=-2)
+    return joints - center[..., None, :]
+
+
 def center_at_mid_hip(joints_14: np.ndarray) -> np.ndarray:
     """Subtract the mid-hip ((J14[2] + J14[3]) / 2) from (..., 14, 3) joints."""
-    mid_hip = (joints_14[..., J14_R_HIP, :] + joints_14[..., J14_L_HIP, :]) / 2
-    return joints_14 - mid_hip[..., None, :]
+    return center_joints(joints_14, (J14_R_HIP, J14_L_HIP))
+
+
+def label_joints(keypoints_3d: np.ndarray, root_index: int, joint_indices: Sequence[int]) -> np.ndarray:
+    """(B, K_label, 3 or 4) labels -> (B, J, 3) joints relative to the label root (confidence column dropped)."""
+    xyz = keypoints_3d[..., :3]
+    xyz = xyz - xyz[..., root_index:root_index + 1, :]
+    return xyz[..., list(joint_indices), :]
 
 
 def gt_joints_14(keypoints_3d: np.ndarray) -> np.ndarray:
     """(B, 24, 3 or 4) J24 labels -> (B, 14, 3) pelvis-centred J14 (confidence column dropped)."""
-    xyz = keypoints_3d[..., :3]
-    xyz = xyz - xyz[..., J24_PELVIS:J24_PELVIS + 1, :]
-    return xyz[..., J24_TO_J14, :]
+    return label_joints(keypoints_3d, J24_PELVIS, J24_TO_J14)
 
 
 def h36m_to_joints_14(h36m_joints: np.ndarray) -> np.ndarray:
     """(B, 17, 3) H36M joints -> (B, 14, 3) J14 relative to the H36M pelvis."""
-    h36m_joints = h36m_joints - h36m_joints[..., H36M_PELVIS:H36M_PELVIS + 1, :]
-    return h36m_joints[..., H36M_TO_J14, :]
+    return label_joints(h36m_joints, H36M_PELVIS, H36M_TO_J14)
 
 
-def joint_errors(pred_joints_14: np.ndarray, gt_joints: np.ndarray) -> Dict[str, np.ndarray]:
-    """Per-sample MPJPE (mid-hip aligned) and PA-MPJPE in the input unit, for (B, 14, 3) joint sets."""
-    pred = center_at_mid_hip(pred_joints_14)
-    gt = center_at_mid_hip(gt_joints)
+def joint_errors(pred_joints: np.ndarray, gt_joints: np.ndarray,
+                 center_indices: Sequence[int] = (J14_R_HIP, J14_L_HIP)) -> Dict[str, np.ndarray]:
+    """Per-sample MPJPE (aligned at the mean of ``center_indices``: the J14 mid-hip by default) and PA-MPJPE in the
+    input unit, for (B, J, 3) joint sets."""
+    pred = center_joints(pred_joints, center_indices)
+    gt = center_joints(gt_joints, center_indices)
     return dict(mpjpe=np.linalg.norm(pred - gt, axis=-1).mean(axis=-1), pa_mpjpe=reconstruction_error(pred, gt))
+
+
+def fscore(pred: np.ndarray, gt: np.ndarray, threshold: float) -> float:
+    """F-score of two point sets (N, 3) / (M, 3): ``2 P R / (P + R)`` (0 when both are 0), where P / R are the
+    fractions of ``gt`` / ``pred`` points whose nearest neighbour in the other set lies strictly closer than
+    ``threshold`` (FreiHAND's ``calculate_fscore``; the set is symmetric so the naming does not matter)."""
+    from scipy.spatial import cKDTree
+    pred, gt = np.asarray(pred, dtype=np.float64), np.asarray(gt, dtype=np.float64)
+    if len(pred) == 0 or len(gt) == 0:
+        return 0.0
+    gt_to_pred, _ = cKDTree(pred).query(gt)
+    pred_to_gt, _ = cKDTree(gt).query(pred)
+    precision = float(np.mean(gt_to_pred < threshold))
+    recall = float(np.mean(pred_to_gt < threshold))
+    return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+
+
+def aligned_fscores(pred_vertices: np.ndarray, gt_vertices: np.ndarray,
+                    thresholds: Sequence[float]) -> np.ndarray:
+    """(B, T) F-scores of the Procrustes-aligned (B, V, 3) predictions against the ground truth, per threshold."""
+    aligned = procrustes_align(pred_vertices, gt_vertices)
+    return np.asarray([[fscore(a, g, t) for t in thresholds] for a, g in zip(aligned, gt_vertices)],
+                      dtype=np.float64).reshape(len(aligned), len(thresholds))
 
 
 def vertex_errors(pred_vertices: np.ndarray, gt_vertices: np.ndarray) -> Dict[str, np.ndarray]:
@@ -100,12 +147,18 @@ def _first_instance(value: np.ndarray, expected_ndim: int) -> np.ndarray:
 
 @METRICS.register_module()
 class MeshMetric(BaseMetric):
-    """Mesh-recovery metrics in millimetres: ``{prefix}/MPJPE``, ``PA-MPJPE``, ``MPVPE``, ``PA-MPVPE``.
+    """Mesh-recovery metrics in millimetres: ``{prefix}/MPJPE``, ``PA-MPJPE``, ``MPVPE``, ``PA-MPVPE`` and, with
+    ``fscore_thresholds_mm``, ``F@<t>mm`` (fractions in [0, 1]).
 
     Args:
-        body_model: config dict of the body model (e.g. ``dict(type='SMPLBodyModel')``) or a built module providing
-            ``forward(pose (B, 72), betas (B, 10)) -> (B, V, 3)`` and ``h36m_joints(vertices) -> (B, 17, 3)``.
+        body_model: config dict of the mesh model (e.g. ``dict(type='SMPLBodyModel')``, ``dict(type='MANOHandModel')``)
+            or a built module with the mesh-model interface (``forward``, ``keypoints``, ``root_keypoint``,
+            ``joint_indices``, ``label_joint_indices``, ``label_root_index``, ``joint_center_indices``, ``center``).
             It is built lazily on first use.
+        fscore_thresholds_mm: thresholds (mm) of the F-scores of the Procrustes-aligned vertices (FreiHAND: (5, 15));
+            empty = none.
+        outfile_prefix: when set, :meth:`compute_metrics` writes FreiHAND's submission ``<prefix>pred.json`` (and
+            ``<prefix>pred.zip``): per sample in dataset order the root-centred keypoints and vertices in metres.
         prefix: prefix of the metric keys (default ``'mesh'``).
         collect_device: ``'cpu'`` or ``'gpu'``, used to gather results across ranks.
     """
@@ -113,11 +166,18 @@ class MeshMetric(BaseMetric):
 
     def __init__(self,
                  body_model: Union[dict, nn.Module] = dict(type='SMPLBodyModel'),
+                 fscore_thresholds_mm: Sequence[float] = (),
+                 outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if not isinstance(body_model, (dict, nn.Module)):
             raise TypeError(f'MeshMetric: body_model must be a config dict or an nn.Module, got {type(body_model)}')
+        thresholds = tuple(float(t) for t in fscore_thresholds_mm)
+        if any(not np.isfinite(t) or t <= 0 for t in thresholds):
+            raise ValueError(f'MeshMetric: fscore_thresholds_mm must be positive millimetres, got {thresholds}')
+        self.fscore_thresholds_mm: Tuple[float, ...] = thresholds
+        self.outfile_prefix = outfile_prefix
         self._body_model_cfg = body_model
         self._body_model: Optional[nn.Module] = body_model if isinstance(body_model, nn.Module) else None
 
@@ -129,11 +189,11 @@ class MeshMetric(BaseMetric):
             self._body_model.eval()
         return self._body_model
 
-    def _regress_h36m(self, vertices: np.ndarray) -> np.ndarray:
+    def _regress_keypoints(self, vertices: np.ndarray) -> np.ndarray:
         model = self.body_model
         dtype = _floating_dtype(model)
         with torch.no_grad():
-            joints = model.h36m_joints(torch.as_tensor(vertices, dtype=dtype))
+            joints = model.keypoints(torch.as_tensor(vertices, dtype=dtype))
         return joints.detach().cpu().numpy().astype(np.float64)
 
     def _gt_vertices(self, pose: np.ndarray, betas: np.ndarray) -> np.ndarray:
@@ -147,6 +207,7 @@ class MeshMetric(BaseMetric):
         """Compute and store the per-sample errors (metres) of one batch."""
         if not data_samples:
             return
+        model = self.body_model
         pred_vertices, keypoints_3d, has_3d, has_smpl, poses, betas = [], [], [], [], [], []
         for sample in data_samples:
             pred = _field(sample, 'pred_instances')
@@ -163,37 +224,54 @@ class MeshMetric(BaseMetric):
             has_smpl.append(0.0 if smpl_flag is None else
                             float(to_numpy(smpl_flag, 'gt_instance_labels.has_smpl').ravel()[0]))
             if has_smpl[-1] > 0:
-                poses.append(to_numpy(_field(labels, 'smpl_pose'), 'gt_instance_labels.smpl_pose').reshape(72))
+                poses.append(to_numpy(_field(labels, 'smpl_pose'), 'gt_instance_labels.smpl_pose').reshape(-1))
                 betas.append(to_numpy(_field(labels, 'smpl_betas'), 'gt_instance_labels.smpl_betas').reshape(-1))
         pred_vertices = np.stack(pred_vertices)
         if pred_vertices.ndim != 3 or pred_vertices.shape[-1] != 3:
             raise ValueError('MeshMetric: pred_instances.vertices must be (1, V, 3) per sample, got '
                              f'{pred_vertices.shape}')
         keypoints_3d = np.stack(keypoints_3d)
-        if keypoints_3d.shape[1:] not in ((24, 3), (24, 4)):
-            raise ValueError(f'MeshMetric: gt_instance_labels.keypoints_3d must be (1, 24, 4) per sample, '
-                             f'got {keypoints_3d.shape[1:]}')
+        num_label_joints = max(model.label_joint_indices) + 1
+        if keypoints_3d.ndim != 3 or keypoints_3d.shape[2] not in (3, 4) or keypoints_3d.shape[1] < num_label_joints:
+            raise ValueError(f'MeshMetric: gt_instance_labels.keypoints_3d must be (1, K, 4) per sample with K >= '
+                             f'{num_label_joints} for {type(model).__name__}, got {keypoints_3d.shape[1:]}')
         has_3d = np.asarray(has_3d) > 0
         has_smpl = np.asarray(has_smpl) > 0
 
-        pred_h36m = self._regress_h36m(pred_vertices)
-        pred_vertices = pred_vertices - pred_h36m[:, None, H36M_PELVIS]
-        joints = joint_errors(h36m_to_joints_14(pred_h36m), gt_joints_14(keypoints_3d))
-        mpvpe = np.full(len(data_samples), np.nan)
-        pa_mpvpe = np.full(len(data_samples), np.nan)
+        root = int(model.root_keypoint)
+        pred_keypoints = self._regress_keypoints(pred_vertices)
+        pred_vertices = pred_vertices - pred_keypoints[:, None, root]
+        pred_keypoints = pred_keypoints - pred_keypoints[:, None, root]
+        joints = joint_errors(label_joints(pred_keypoints, root, model.joint_indices),
+                              label_joints(keypoints_3d, model.label_root_index, model.label_joint_indices),
+                              model.joint_center_indices)
+        num = len(data_samples)
+        mpvpe, pa_mpvpe = np.full(num, np.nan), np.full(num, np.nan)
+        fscores = np.full((num, len(self.fscore_thresholds_mm)), np.nan)
         if has_smpl.any():
             gt_vertices = self._gt_vertices(np.stack(poses), np.stack(betas))
-            gt_vertices = gt_vertices - self._regress_h36m(gt_vertices)[:, None, H36M_PELVIS]
+            gt_vertices = gt_vertices - self._regress_keypoints(gt_vertices)[:, None, root]
             if gt_vertices.shape[1] != pred_vertices.shape[1]:
                 raise ValueError(f'MeshMetric: predicted meshes have {pred_vertices.shape[1]} vertices but the body '
                                  f'model gives {gt_vertices.shape[1]}; use the same body model for model and metric')
             vertices = vertex_errors(pred_vertices[has_smpl], gt_vertices)
             mpvpe[has_smpl] = vertices['mpvpe']
             pa_mpvpe[has_smpl] = vertices['pa_mpvpe']
-        for i in range(len(data_samples)):
-            self.results.append(
-                dict(has_3d=bool(has_3d[i]), has_smpl=bool(has_smpl[i]), mpjpe=float(joints['mpjpe'][i]),
-                     pa_mpjpe=float(joints['pa_mpjpe'][i]), mpvpe=float(mpvpe[i]), pa_mpvpe=float(pa_mpvpe[i])))
+            if self.fscore_thresholds_mm:
+                fscores[has_smpl] = aligned_fscores(pred_vertices[has_smpl], gt_vertices,
+                                                    [t / 1000.0 for t in self.fscore_thresholds_mm])
+        for i in range(num):
+            result = dict(has_3d=bool(has_3d[i]), has_smpl=bool(has_smpl[i]), mpjpe=float(joints['mpjpe'][i]),
+                          pa_mpjpe=float(joints['pa_mpjpe'][i]), mpvpe=float(mpvpe[i]), pa_mpvpe=float(pa_mpvpe[i]))
+            if self.fscore_thresholds_mm:
+                result['fscores'] = [float(f) for f in fscores[i]]
+            if self.outfile_prefix is not None:
+                metainfo = _field(data_samples[i], 'metainfo') or data_samples[i]
+                index = _field(metainfo, 'id')
+                result.update(index=None if index is None else int(index),
+                              keypoints=pred_keypoints[i].astype(np.float32),
+                              vertices=pred_vertices[i].astype(np.float32))
+            self.results.append(result)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Average the per-sample errors over the samples with the needed labels; millimetres."""
@@ -209,5 +287,14 @@ class MeshMetric(BaseMetric):
         if with_smpl:
             metrics['MPVPE'] = 1000.0 * float(np.mean([r['mpvpe'] for r in with_smpl]))
             metrics['PA-MPVPE'] = 1000.0 * float(np.mean([r['pa_mpvpe'] for r in with_smpl]))
+            for column, threshold in enumerate(self.fscore_thresholds_mm):
+                metrics[f'F@{threshold:g}mm'] = float(np.mean([r['fscores'][column] for r in with_smpl]))
+        if self.outfile_prefix is not None:
+            indices = [r['index'] for r in results]
+            if all(index is not None for index in indices):
+                results = [results[i] for i in np.argsort(indices, kind='stable')]
+            path = write_freihand_submission(self.outfile_prefix, [r['keypoints'] for r in results],
+                                             [r['vertices'] for r in results])
+            logger.info(f'MeshMetric: wrote {len(results)} predictions to {path}')
         logger.info(f'MeshMetric: {len(results)} samples, {len(with_3d)} with 3D joints, {len(with_smpl)} with SMPL')
         return metrics

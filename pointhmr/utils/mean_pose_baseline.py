@@ -11,8 +11,8 @@ from mmengine.dataset import BaseDataset
 from mmpose.registry import DATASETS, MODELS
 from torch import nn
 
-from pointhmr.body.joints import H36M_PELVIS
-from pointhmr.evaluation.mesh_metric import center_at_mid_hip, gt_joints_14, joint_errors, vertex_errors
+from pointhmr.body.mesh_model import SMPLMeshInterface
+from pointhmr.evaluation.mesh_metric import center_joints, joint_errors, label_joints, vertex_errors
 
 DatasetLike = Union[BaseDataset, dict]
 
@@ -31,8 +31,10 @@ def _labels(dataset: DatasetLike, max_samples: Optional[int]) -> Dict[str, np.nd
             raise KeyError(f'mean_pose_baseline: dataset items have no {key!r}; expected MeshTSVDataset-style items')
         return np.stack([np.asarray(item[key], dtype=np.float64) for item in items])
 
-    return dict(keypoints_3d=stacked('keypoints_3d').reshape(count, 24, -1), has_3d=stacked('has_3d_joints') > 0,
-                pose=stacked('smpl_pose').reshape(count, 72), betas=stacked('smpl_betas').reshape(count, -1),
+    keypoints_3d = stacked('keypoints_3d')
+    return dict(keypoints_3d=keypoints_3d.reshape(count, keypoints_3d.shape[-2], -1),
+                has_3d=stacked('has_3d_joints') > 0,
+                pose=stacked('smpl_pose').reshape(count, -1), betas=stacked('smpl_betas').reshape(count, -1),
                 has_smpl=stacked('has_smpl') > 0)
 
 
@@ -42,8 +44,7 @@ def _centred_meshes(body_model: nn.Module, pose: np.ndarray, betas: np.ndarray, 
         for start in range(0, len(pose), chunk):
             vertices = body_model(torch.as_tensor(pose[start:start + chunk], dtype=torch.float32),
                                   torch.as_tensor(betas[start:start + chunk], dtype=torch.float32))
-            pelvis = body_model.h36m_joints(vertices)[:, H36M_PELVIS:H36M_PELVIS + 1]
-            meshes.append((vertices - pelvis).double().numpy())
+            meshes.append(body_model.center(vertices).double().numpy())
     return np.concatenate(meshes)
 
 
@@ -56,23 +57,30 @@ def mean_pose_baseline(train_dataset: DatasetLike,
     Args:
         train_dataset / test_dataset: built datasets or dataset configs (MeshTSVDataset items: ``keypoints_3d``,
             ``has_3d_joints``, ``smpl_pose``, ``smpl_betas``, ``has_smpl``); the pipeline is not run.
-        body_model: when given (config or module), also the mean pelvis-centred GT mesh -> ``MPVPE`` / ``PA-MPVPE``.
+        body_model: when given (config or module), also the mean root-centred GT mesh -> ``MPVPE`` / ``PA-MPVPE``;
+            its joint sets are used for the joints (None = SMPL's: J24 labels, J14 joints, mid-hip alignment).
         max_samples: use at most this many items of each split.
 
     Returns:
-        ``MPJPE`` and ``PA-MPJPE`` (J14, the mean of the mid-hip-centred training joints), plus ``MPVPE`` and
+        ``MPJPE`` and ``PA-MPJPE`` (the mean of the root-aligned training joints: J14 mid-hip for SMPL), ``MPVPE`` and
         ``PA-MPVPE`` when a body model is given and both splits have SMPL labels.
     """
     train, test = _labels(train_dataset, max_samples), _labels(test_dataset, max_samples)
     if not train['has_3d'].any() or not test['has_3d'].any():
         raise ValueError('mean_pose_baseline: both splits need samples with 3D joints (has_3d_joints = 1)')
-    mean_joints = center_at_mid_hip(gt_joints_14(train['keypoints_3d'][train['has_3d']])).mean(axis=0)
-    gt = gt_joints_14(test['keypoints_3d'][test['has_3d']])
-    errors = joint_errors(np.broadcast_to(mean_joints, gt.shape), gt)
+    if isinstance(body_model, dict):
+        body_model = MODELS.build(body_model)
+    joint_set = body_model if body_model is not None else SMPLMeshInterface()
+
+    def joints(keypoints_3d: np.ndarray) -> np.ndarray:
+        return label_joints(keypoints_3d, joint_set.label_root_index, joint_set.label_joint_indices)
+
+    centre = joint_set.joint_center_indices
+    mean_joints = center_joints(joints(train['keypoints_3d'][train['has_3d']]), centre).mean(axis=0)
+    gt = joints(test['keypoints_3d'][test['has_3d']])
+    errors = joint_errors(np.broadcast_to(mean_joints, gt.shape), gt, centre)
     result = {'MPJPE': 1000 * float(errors['mpjpe'].mean()), 'PA-MPJPE': 1000 * float(errors['pa_mpjpe'].mean())}
     if body_model is not None and train['has_smpl'].any() and test['has_smpl'].any():
-        if isinstance(body_model, dict):
-            body_model = MODELS.build(body_model)
         mean_mesh = _centred_meshes(body_model, train['pose'][train['has_smpl']],
                                     train['betas'][train['has_smpl']]).mean(axis=0)
         gt_meshes = _centred_meshes(body_model, test['pose'][test['has_smpl']], test['betas'][test['has_smpl']])

@@ -6,9 +6,10 @@ import torch
 from torch import nn
 
 from pointhmr.body.joints import J24_FROM_H36M
+from pointhmr.body.mesh_model import SMPLMeshInterface
 
 
-class LinearBodyModel(nn.Module):
+class LinearBodyModel(SMPLMeshInterface, nn.Module):
     """Small deterministic body model with the SMPLBodyModel interface (linear in pose and betas, 60 vertices)."""
 
     def __init__(self, num_vertices: int = 60, seed: int = 0) -> None:

@@ -11,6 +11,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import nn
 
+from pointhmr.body.mesh_model import SMPLMeshInterface
 from pointhmr.body.mesh_sampler import MeshSampler
 from pointhmr.models.default_configs import pointhmr_light_model
 
@@ -47,7 +48,7 @@ def _chain(num: int) -> sp.csr_matrix:
 
 
 @MODELS.register_module(force=True)
-class StandInBodyModel(nn.Module):
+class StandInBodyModel(SMPLMeshInterface, nn.Module):
     """Deterministic stand-in for ``SMPLBodyModel`` (same API: forward, h36m_joints, faces, num_vertices, sampler)."""
 
     def __init__(self, seed: int = 0) -> None:

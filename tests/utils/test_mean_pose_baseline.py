@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from pointhmr.body.joints import J24_FROM_H36M
+from pointhmr.body.mesh_model import SMPLMeshInterface
 from pointhmr.evaluation.mesh_metric import center_at_mid_hip, gt_joints_14
 from pointhmr.evaluation.procrustes import reconstruction_error
 from pointhmr.utils import format_baseline_comparison, mean_pose_baseline
@@ -21,7 +22,7 @@ class ListDataset:
         return self.items[index]
 
 
-class ScaledTemplateBody(torch.nn.Module):
+class ScaledTemplateBody(SMPLMeshInterface, torch.nn.Module):
     """Body whose mesh is a template scaled by (1 + betas[0]); the 17 joints are the first 17 vertices."""
 
     def __init__(self):

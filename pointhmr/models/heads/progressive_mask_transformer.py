@@ -10,17 +10,20 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
 from pointhmr.body import graph_hops
-from pointhmr.body.joints import H36M_PELVIS, H36M_TO_J14, J24_TO_J14
+from pointhmr.body.mesh_model import level_sizes
 from pointhmr.codecs import fit_weak_perspective_camera, weak_perspective_project
 from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss, vertex_loss
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
 from .mesh_regressor import MeshRegressor
 
 #: official loss weights (spec 3.2): total = 1000 (L3D + L3D_reg) + 100 L_vert + 100 (L2D + L2D_reg) + 10 L_heat,
-#: L_vert = 0.33 (L431 + L1723 + L6890), L_heat = 1000 BCE + (1 - Dice)
+#: L_vert = 0.33 (L431 + L1723 + L6890), L_heat = 1000 BCE + (1 - Dice). The per-level vertex weights are named after
+#: the mesh model's level sizes (``vertices_<N>``: vertices_431/1723/6890 for SMPL, vertices_195/778 for MANO); every
+#: level defaults to :data:`DEFAULT_LEVEL_WEIGHT`.
 DEFAULT_LOSS_WEIGHTS: Dict[str, float] = dict(
     joints_3d=1000., joints_3d_reg=1000., vertices=100., joints_2d=100., joints_2d_reg=100., heatmap=10.,
-    vertices_431=0.33, vertices_1723=0.33, vertices_6890=0.33, heatmap_bce=1000.)
+    heatmap_bce=1000.)
+DEFAULT_LEVEL_WEIGHT = 0.33
 
 #: valid ``heatmap_camera`` values: which camera projects the ground-truth mesh onto the point-supervision heatmaps
 HEATMAP_CAMERAS = ('predicted', 'ground_truth')
@@ -28,12 +31,14 @@ HEATMAP_CAMERAS = ('predicted', 'ground_truth')
 
 @MODELS.register_module()
 class ProgressiveMaskTransformerHead(BaseHead):
-    """Regress the camera, 14 joints and the 431-vertex mesh from PointHMR tokens, then up-sample to 6890 vertices.
+    """Regress the camera, the joints and the coarse mesh from PointHMR tokens, then up-sample to the full mesh.
 
-    Tokens ``[camera, grid (49), joints (14, learned ``joint_token_embed``), vertices (431)]`` are concatenated with a
+    Every mesh fact comes from the mesh model ``body_model`` (docs/architecture.md, "Mesh models"): for SMPL 14
+    joints, 431 coarse vertices up-sampled 431 -> 1723 -> 6890 (495 tokens); for MANO 21 joints, 195 -> 778 (266).
+    Tokens ``[camera, grid (49), joints (learned ``joint_token_embed``), vertices]`` are concatenated with a
     learned per-slot code ``token_position_embed`` and pass through 4 pre-LN stacks; vertex tokens of stack ``i`` may
     only attend to vertices within ``hops[i]`` hops on the coarse mesh graph (plus all non-vertex tokens). Vertices
-    are up-sampled 431 -> 1723 -> 6890 with the body model's fixed sparse matrices (batched).
+    are up-sampled with the mesh model's fixed sparse matrices (batched).
 
     The body model is built from ``body_model`` but is *not* a registered submodule: it adds nothing to the
     state_dict or the parameters (it is still moved by ``.to()``/``.cuda()``).
@@ -46,7 +51,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
         feedforward_channels: FFN widths of stacks (1-2, 3-4).
         num_layers: layers per stack (int or 4 ints).
         dropout: transformer dropout.
-        num_joints / num_vertices / num_grid_tokens: token counts (14 / 431 / 49 -> 495 tokens).
+        num_joints / num_vertices / num_grid_tokens: token counts (14 / 431 / 49 -> 495 tokens for SMPL); ``None``
+            takes the joints / coarse vertices from the mesh model, a number must agree with it.
         hops: hop threshold of the vertex-vertex attention mask per stack, wide -> narrow; ``None`` (or a ``None``
             entry) disables masking (ablation).
         keep_unused_embeddings: create the official ``cam_token_embed`` (1, C) and ``vertex_token_embed`` (N, C) that
@@ -54,8 +60,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
             official checkpoints strictly. Their gradients are always None: distributed training then needs
             ``find_unused_parameters=True`` (or set this to False; 58,865,320 parameters).
         heatmap_size: ``(w, h)`` of the loss heatmap, an integer multiple of the logits' size (112 = 2 x 56).
-        body_model: config of the body model (``SMPLBodyModel``: forward, ``h36m_joints``, ``sampler``).
-        loss_weights: overrides of :data:`DEFAULT_LOSS_WEIGHTS`.
+        body_model: config of the mesh model (``SMPLBodyModel``, ``MANOHandModel``).
+        loss_weights: overrides of :data:`DEFAULT_LOSS_WEIGHTS` and of the per-level ``vertices_<N>`` weights.
         heatmap_camera: camera that places the point (heatmap) targets: ``'predicted'`` (official: the network's own
             camera, detached, so targets are only as good as the camera) or ``'ground_truth'`` (the least-squares
             weak-perspective camera mapping the ground-truth mesh's joints onto the 2D labels; samples whose labels
@@ -67,7 +73,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
     def __init__(self, in_channels: int = 512, position_channels: int = 128, reduced_channels: int = 128,
                  num_heads: int = 4, feedforward_channels: Sequence[int] = (1024, 512), num_layers=2,
-                 dropout: float = 0.1, num_joints: int = 14, num_vertices: int = 431, num_grid_tokens: int = 49,
+                 dropout: float = 0.1, num_joints: Optional[int] = None, num_vertices: Optional[int] = None,
+                 num_grid_tokens: int = 49,
                  hops: Optional[Sequence[Optional[int]]] = (7, 5, 3, 1), keep_unused_embeddings: bool = True,
                  heatmap_size: Tuple[int, int] = (112, 112), body_model: ConfigType = dict(type='SMPLBodyModel'),
                  loss_weights: Optional[Dict[str, float]] = None,
@@ -75,43 +82,53 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        body = MODELS.build(body_model)
+        object.__setattr__(self, '_body_model', body)  # deliberately not a submodule (no state_dict entries)
+        model_joints = int(body.num_joints)
+        model_vertices = int(body.sampler.num_vertices[body.token_level])
+        for name, given, expected in (('num_joints', num_joints, model_joints),
+                                      ('num_vertices', num_vertices, model_vertices)):
+            if given is not None and int(given) != expected:
+                raise ValueError(f'ProgressiveMaskTransformerHead: {name}={given} but the mesh model '
+                                 f'{type(body).__name__} has {expected}; leave {name}=None or use the matching model')
         self.in_channels = in_channels
-        self.num_joints = num_joints
-        self.num_vertices = num_vertices
+        self.num_joints = model_joints
+        self.num_vertices = model_vertices
         self.num_grid_tokens = num_grid_tokens
-        self.num_prefix_tokens = 1 + num_grid_tokens + num_joints
-        self.num_tokens = self.num_prefix_tokens + num_vertices
+        self.num_prefix_tokens = 1 + num_grid_tokens + self.num_joints
+        self.num_tokens = self.num_prefix_tokens + self.num_vertices
         self.heatmap_size = tuple(int(s) for s in heatmap_size)
-        unknown = set(loss_weights or {}) - set(DEFAULT_LOSS_WEIGHTS)
+        #: vertex counts of the predicted levels, coarse -> fine (431, 1723, 6890 for SMPL)
+        self.level_sizes = level_sizes(body)
+        defaults = {**DEFAULT_LOSS_WEIGHTS, **{f'vertices_{n}': DEFAULT_LEVEL_WEIGHT for n in self.level_sizes}}
+        unknown = set(loss_weights or {}) - set(defaults)
         if unknown:
             raise ValueError(f'ProgressiveMaskTransformerHead: unknown loss_weights keys {sorted(unknown)}; '
-                             f'valid keys are {sorted(DEFAULT_LOSS_WEIGHTS)}')
-        self.loss_weights = {**DEFAULT_LOSS_WEIGHTS, **(loss_weights or {})}
+                             f'valid keys are {sorted(defaults)}')
+        self.loss_weights = {**defaults, **(loss_weights or {})}
         if heatmap_camera not in HEATMAP_CAMERAS:
             raise ValueError(f'ProgressiveMaskTransformerHead: heatmap_camera must be one of {HEATMAP_CAMERAS}, got '
                              f'{heatmap_camera!r}')
         self.heatmap_camera = heatmap_camera
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
 
-        self.joint_token_embed = nn.Embedding(num_joints, in_channels)
+        self.joint_token_embed = nn.Embedding(self.num_joints, in_channels)
         self.token_position_embed = nn.Embedding(self.num_tokens, position_channels)
         if keep_unused_embeddings:
             self.cam_token_embed = nn.Embedding(1, in_channels)
-            self.vertex_token_embed = nn.Embedding(num_vertices, in_channels)
+            self.vertex_token_embed = nn.Embedding(self.num_vertices, in_channels)
         self.transformer = MeshRegressor(
             embed_dims=in_channels + position_channels, reduced_dims=reduced_channels, num_heads=num_heads,
             feedforward_channels=feedforward_channels, num_layers=num_layers, num_grid_tokens=num_grid_tokens,
             dropout=dropout)
 
-        body = MODELS.build(body_model)
-        object.__setattr__(self, '_body_model', body)  # deliberately not a submodule (no state_dict entries)
         self.hops = None if hops is None else tuple(hops)
         self._register_attention_masks(body.sampler)
 
     # ------------------------------------------------------------------ constants derived from the body model
     @property
     def body_model(self) -> nn.Module:
-        """The body model (SMPL layer + mesh sampler); not part of the state_dict."""
+        """The mesh model (e.g. SMPL layer + mesh sampler); not part of the state_dict."""
         return self._body_model
 
     def _apply(self, fn, *args, **kwargs):
@@ -124,7 +141,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         hops = self.hops if self.hops is not None else (None, ) * 4
         if len(hops) != 4:
             raise ValueError(f'ProgressiveMaskTransformerHead: hops needs one entry per stack (4), got {hops}')
-        adjacency = sampler.adjacency(2)
+        adjacency = sampler.adjacency(self.body_model.token_level)
         if adjacency.shape != (self.num_vertices, self.num_vertices):
             raise ValueError(f'ProgressiveMaskTransformerHead: coarse adjacency has shape {adjacency.shape}, expected '
                              f'({self.num_vertices}, {self.num_vertices}); check num_vertices / the body model')
@@ -141,12 +158,16 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return [getattr(self, f'attention_mask_{i}') for i in range(1, 5)]
 
     # ------------------------------------------------------------------ forward
-    def upsample_vertices(self, vertices: Tensor) -> Tuple[Tensor, Tensor]:
-        """(B, 431, 3) coarse vertices -> ((B, 1723, 3), (B, 6890, 3)) with the body sampler's fixed sparse matrices
-        (one batched sparse-dense matmul per level)."""
-        sampler = self.body_model.sampler
-        mid = sampler.upsample(vertices, 2, 1)
-        return mid, sampler.upsample(mid, 1, 0)
+    def upsample_vertices(self, vertices: Tensor) -> Tuple[Tensor, ...]:
+        """Coarse (token-level) vertices -> the finer ``vertex_levels`` in order, e.g. (B, 431, 3) -> ((B, 1723, 3),
+        (B, 6890, 3)) for SMPL, with the mesh sampler's fixed sparse matrices (one batched matmul per level)."""
+        body = self.body_model
+        outputs, current, level = [], vertices, body.token_level
+        for finer in body.vertex_levels[1:]:
+            current = body.sampler.upsample(current, level, finer)
+            outputs.append(current)
+            level = finer
+        return tuple(outputs)
 
     def loss_heatmap(self, heatmap_logits: Tensor) -> Tensor:
         """(B, N, h, w) logits -> (B, N, H*W): softmax over their nearest up-sampling to ``heatmap_size`` (spec 1.5).
@@ -179,13 +200,16 @@ class ProgressiveMaskTransformerHead(BaseHead):
         position = self.token_position_embed.weight[None].expand(batch, -1, -1)
         camera, xyz = self.transformer(torch.cat((content, position), dim=2), self.attention_masks)
         joints, vertices_coarse = xyz[:, :self.num_joints], xyz[:, self.num_joints:]
-        vertices_mid, vertices = self.upsample_vertices(vertices_coarse)
-        return dict(camera=camera, joints=joints, vertices_431=vertices_coarse, vertices_1723=vertices_mid,
-                    vertices=vertices)
+        levels = (vertices_coarse, ) + self.upsample_vertices(vertices_coarse)
+        outputs = dict(camera=camera, joints=joints)
+        for size, level_vertices in zip(self.level_sizes[:-1], levels[:-1]):
+            outputs[f'vertices_{size}'] = level_vertices
+        outputs['vertices'] = levels[-1]
+        return outputs
 
     def forward(self, feats: PointGuidedSamplerOutput) -> Dict[str, Tensor]:
-        """Neck output -> dict(camera (B, 3), joints (B, 14, 3), vertices_431, vertices_1723, vertices (B, 6890, 3),
-        heatmap (B, N, 112*112))."""
+        """Neck output -> dict(camera (B, 3), joints (B, J, 3), ``vertices_<N>`` per coarser level, vertices (B, V, 3),
+        heatmap (B, N, 112*112)); for SMPL joints (B, 14, 3), vertices_431, vertices_1723, vertices (B, 6890, 3)."""
         outputs = self._regress(feats)
         outputs['heatmap'] = self.loss_heatmap(feats[3])
         return outputs
@@ -206,12 +230,13 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return torch.cat(values).to(device=device, dtype=torch.float32)
 
     @torch.no_grad()
-    def ground_truth_meshes(self, pose: Tensor, betas: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """SMPL(pose, betas) centred at its H36M-regressed pelvis -> (431, 1723, 6890)-vertex meshes (spec 3.1)."""
+    def ground_truth_meshes(self, pose: Tensor, betas: Tensor) -> Tuple[Tensor, ...]:
+        """Mesh model (pose, betas) centred at its root keypoint -> one mesh per ``vertex_levels`` entry, coarse ->
+        fine ((431, 1723, 6890)-vertex meshes for SMPL, centred at the H36M-regressed pelvis, spec 3.1)."""
         body = self.body_model
-        vertices = body(pose, betas)
-        vertices = vertices - body.h36m_joints(vertices)[:, H36M_PELVIS:H36M_PELVIS + 1]
-        return body.sampler.downsample(vertices, 0, 2), body.sampler.downsample(vertices, 0, 1), vertices
+        vertices = body.center(body(pose, betas))
+        return tuple(vertices if level == 0 else body.sampler.downsample(vertices, 0, level)
+                     for level in body.vertex_levels)
 
     def loss(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
@@ -221,20 +246,26 @@ class ProgressiveMaskTransformerHead(BaseHead):
         labels = {key: self._stack_labels(batch_data_samples, key, device)
                   for key in ('keypoints_2d', 'keypoints_3d', 'smpl_pose', 'smpl_betas', 'has_3d_joints', 'has_smpl')}
         has_smpl, has_3d = labels['has_smpl'].reshape(-1), labels['has_3d_joints'].reshape(-1)
-        gt_joints_3d = labels['keypoints_3d'][:, J24_TO_J14]
-        gt_joints_2d = labels['keypoints_2d'][:, J24_TO_J14]
+        body = self.body_model
+        label_joints = list(body.label_joint_indices)
+        gt_joints_3d = labels['keypoints_3d'][:, label_joints]
+        gt_joints_2d = labels['keypoints_2d'][:, label_joints]
         weights = self.loss_weights
         camera = preds['camera']
-        joints_from_mesh = self.body_model.h36m_joints(preds['vertices'])[:, H36M_TO_J14]
+        joints_from_mesh = body.keypoints(preds['vertices'])[:, list(body.joint_indices)]
+        center = tuple(body.joint_center_indices)
 
         losses = dict()
-        losses['loss_joints_3d'] = weights['joints_3d'] * keypoint_3d_loss(preds['joints'], gt_joints_3d, has_3d)
+        losses['loss_joints_3d'] = weights['joints_3d'] * keypoint_3d_loss(preds['joints'], gt_joints_3d, has_3d,
+                                                                           center)
         losses['loss_joints_3d_reg'] = weights['joints_3d_reg'] * keypoint_3d_loss(joints_from_mesh, gt_joints_3d,
-                                                                                   has_3d)
-        gt_431, gt_1723, gt_6890 = self.ground_truth_meshes(labels['smpl_pose'], labels['smpl_betas'])
-        loss_vertices = (weights['vertices_431'] * vertex_loss(preds['vertices_431'], gt_431, has_smpl)
-                         + weights['vertices_1723'] * vertex_loss(preds['vertices_1723'], gt_1723, has_smpl)
-                         + weights['vertices_6890'] * vertex_loss(preds['vertices'], gt_6890, has_smpl))
+                                                                                   has_3d, center)
+        gt_meshes = self.ground_truth_meshes(labels['smpl_pose'], labels['smpl_betas'])
+        pred_meshes = [preds[f'vertices_{size}'] for size in self.level_sizes[:-1]] + [preds['vertices']]
+        loss_vertices = None
+        for size, pred_mesh, gt_mesh in zip(self.level_sizes, pred_meshes, gt_meshes):
+            term = weights[f'vertices_{size}'] * vertex_loss(pred_mesh, gt_mesh, has_smpl)
+            loss_vertices = term if loss_vertices is None else loss_vertices + term
         losses['loss_vertices'] = weights['vertices'] * loss_vertices
         losses['loss_joints_2d'] = weights['joints_2d'] * keypoint_2d_loss(
             weak_perspective_project(preds['joints'], camera), gt_joints_2d)
@@ -243,7 +274,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
         # point supervision: GT coarse mesh projected with the predicted (detached) or fitted camera, SMPL samples only
         keep = has_smpl > 0.5
-        points = weak_perspective_project(gt_431[keep], self._point_camera(camera, gt_6890, gt_joints_2d)[keep])
+        points = weak_perspective_project(gt_meshes[0][keep],
+                                          self._point_camera(camera, gt_meshes[-1], gt_joints_2d)[keep])
         target_index, valid = heatmap_point_targets(points, self.heatmap_size)
         kept_rows, vertex_index = valid.nonzero(as_tuple=True)
         sample_index = keep.nonzero(as_tuple=True)[0][kept_rows]
@@ -257,21 +289,24 @@ class ProgressiveMaskTransformerHead(BaseHead):
         camera = camera.detach()
         if self.heatmap_camera == 'predicted':
             return camera
-        joints = self.body_model.h36m_joints(gt_vertices)[:, H36M_TO_J14]  # the GT mesh's frame (pelvis-centred)
+        body = self.body_model
+        joints = body.keypoints(gt_vertices)[:, list(body.joint_indices)]  # the GT mesh's (root-centred) frame
         fitted, valid = fit_weak_perspective_camera(joints, gt_joints_2d[..., :2], gt_joints_2d[..., 2])
         return torch.where(valid[:, None], fitted, camera)
 
     # ------------------------------------------------------------------ inference
     def predict(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> List[InstanceData]:
-        """One InstanceData per sample (numpy): ``keypoints`` (1, 17, 2) H36M joints of the mesh projected with the
-        predicted camera in **crop pixels**, ``keypoint_scores`` (1, 17), ``keypoints_3d`` (1, 17, 3) and ``vertices``
-        (1, 6890, 3) centred at the regressed pelvis, ``joints_14`` (1, 14, 3) joint tokens as regressed, ``camera``
-        (1, 3)."""
+        """One InstanceData per sample (numpy): ``keypoints`` (1, K, 2) keypoints of the mesh (the mesh model's
+        ``keypoints``: H36M-17 for SMPL, 21 hand joints for MANO) projected with the predicted camera in **crop
+        pixels**, ``keypoint_scores`` (1, K), ``keypoints_3d`` (1, K, 3) and ``vertices`` (1, V, 3) centred at the
+        root keypoint, ``joints_14`` (1, J, 3) joint tokens as regressed (J = 14 for SMPL, 21 for MANO; the name is
+        kept for compatibility), ``camera`` (1, 3)."""
         preds = self._regress(feats)
         vertices, camera = preds['vertices'], preds['camera']
-        h36m = self.body_model.h36m_joints(vertices)
-        pelvis = h36m[:, H36M_PELVIS:H36M_PELVIS + 1]
+        body = self.body_model
+        h36m = body.keypoints(vertices)
+        pelvis = h36m[:, body.root_keypoint:body.root_keypoint + 1]
         projected = weak_perspective_project(h36m, camera)
         if self.decoder is not None:
             keypoints, _ = self.decoder.decode(projected)

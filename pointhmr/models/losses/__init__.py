@@ -1,7 +1,7 @@
 """PointHMR loss terms (spec 3.2 / 3.3)."""
 from .heatmap_loss import heatmap_loss, heatmap_point_targets, one_hot_heatmaps
-from .joint_losses import graph_zero, keypoint_2d_loss, keypoint_3d_loss, mid_hip_centred
+from .joint_losses import graph_zero, joints_centred, keypoint_2d_loss, keypoint_3d_loss, mid_hip_centred
 from .vertex_loss import vertex_loss
 
-__all__ = ['heatmap_loss', 'heatmap_point_targets', 'one_hot_heatmaps', 'graph_zero', 'keypoint_2d_loss',
+__all__ = ['heatmap_loss', 'heatmap_point_targets', 'one_hot_heatmaps', 'graph_zero', 'joints_centred', 'keypoint_2d_loss',
            'keypoint_3d_loss', 'mid_hip_centred', 'vertex_loss']

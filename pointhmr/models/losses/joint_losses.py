@@ -1,5 +1,5 @@
 """3-D and 2-D joint losses of PointHMR (spec 3.2), confidence-weighted MSE."""
-from typing import Optional
+from typing import Optional, Sequence
 
 from torch import Tensor
 
@@ -16,13 +16,26 @@ def mid_hip_centred(joints: Tensor, right_hip: int = J14_R_HIP, left_hip: int = 
     return joints - 0.5 * (joints[:, right_hip:right_hip + 1] + joints[:, left_hip:left_hip + 1])
 
 
-def keypoint_3d_loss(pred: Tensor, target: Tensor, has_3d: Tensor) -> Tensor:
-    """Confidence-weighted MSE of mid-hip-centred 3-D J14 joints, mean over (samples with 3-D) x 14 x 3.
+def joints_centred(joints: Tensor, center_indices: Sequence[int] = (J14_R_HIP, J14_L_HIP)) -> Tensor:
+    """Subtract the mean of the joints ``center_indices`` from (B, K, D) joints: the mid-hip of J14 for bodies
+    (the default, computed exactly as :func:`mid_hip_centred`), the wrist ``(0,)`` for hands."""
+    center_indices = tuple(int(i) for i in center_indices)
+    if len(center_indices) == 2:
+        return mid_hip_centred(joints, *center_indices)
+    if not center_indices:
+        raise ValueError('joints_centred: center_indices must name at least one joint')
+    return joints - joints[:, list(center_indices)].mean(dim=1, keepdim=True)
+
+
+def keypoint_3d_loss(pred: Tensor, target: Tensor, has_3d: Tensor,
+                     center_indices: Sequence[int] = (J14_R_HIP, J14_L_HIP)) -> Tensor:
+    """Confidence-weighted MSE of root-centred 3-D joints, mean over (samples with 3-D) x K x 3.
 
     Args:
-        pred: (B, 14, 3) predicted joints (metres).
-        target: (B, 14, 4) ground truth ``x, y, z, confidence``.
+        pred: (B, K, 3) predicted joints (metres), K = 14 for bodies (J14), 21 for hands.
+        target: (B, K, 4) ground truth ``x, y, z, confidence``.
         has_3d: (B,) 0/1 flags; samples with 0 are ignored.
+        center_indices: joints whose mean is subtracted from both sets first (J14 mid-hip; ``(0,)`` = the wrist).
 
     Returns:
         Scalar; a graph-keeping zero when no sample has 3-D joints (the official code returns a plain zero).
@@ -35,7 +48,7 @@ def keypoint_3d_loss(pred: Tensor, target: Tensor, has_3d: Tensor) -> Tensor:
         return graph_zero(pred)
     pred, target = pred[keep], target[keep]
     confidence = target[..., 3:]
-    error = (mid_hip_centred(pred) - mid_hip_centred(target[..., :3])) ** 2
+    error = (joints_centred(pred, center_indices) - joints_centred(target[..., :3], center_indices)) ** 2
     return (confidence * error).mean()
 
 
