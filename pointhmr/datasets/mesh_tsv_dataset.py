@@ -14,6 +14,7 @@ from mmengine.dataset import BaseDataset
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import DATASETS, TRANSFORMS
 
+from pointhmr.body.joints import NUM_J24
 from .mesh_tsv_format import RowError, decode_image, decode_label
 from .metainfo import H36M_METAINFO
 from .tsv_file import CompositeTSVFile
@@ -94,11 +95,14 @@ class MeshTSVDataset(BaseDataset):
         lazy_init: open the TSV files on first use instead of in ``__init__``.
         dataset_name: name recorded in every item (default: the yaml's ``dataset_name`` key, else its folder name).
         lineidx_cache_dir: where to build missing ``.lineidx`` files of read-only folders.
+        num_joints: label joints K per row (24 J24 body joints; 21 for FreiHAND hands, wrist first).
+        num_pose_params: pose values P per row (72 SMPL; 48 MANO). Hands keep the label key names ``pose`` /
+            ``betas`` / ``has_smpl`` of METRO's FreiHAND TSVs (``has_smpl`` then flags the MANO parameters).
 
     Item keys: ``img`` (BGR uint8), ``img_path`` (TSV key), ``img_id`` / ``id`` (dataset index), ``ori_shape``,
     ``img_shape``, ``bbox_center`` (1, 2), ``bbox_scale`` (1, 2) (= 200 * scale twice), ``bbox`` (1, 4) xyxy,
-    ``bbox_score`` (1,), ``keypoints`` (1, 24, 2) pixels, ``keypoints_visible`` (1, 24), ``keypoints_3d`` (1, 24, 4)
-    metres (camera frame, not yet pelvis-centred), ``smpl_pose`` (72,), ``smpl_betas`` (10,), ``has_2d_joints``,
+    ``bbox_score`` (1,), ``keypoints`` (1, K, 2) pixels, ``keypoints_visible`` (1, K), ``keypoints_3d`` (1, K, 4)
+    metres (camera frame, not yet root-centred), ``smpl_pose`` (P,), ``smpl_betas`` (10,), ``has_2d_joints``,
     ``has_3d_joints``, ``has_smpl`` (float 0/1), ``dataset_name``.
     """
 
@@ -113,9 +117,15 @@ class MeshTSVDataset(BaseDataset):
                  max_samples: Optional[int] = None,
                  lazy_init: bool = False,
                  dataset_name: Optional[str] = None,
-                 lineidx_cache_dir: Optional[str] = None) -> None:
+                 lineidx_cache_dir: Optional[str] = None,
+                 num_joints: int = NUM_J24,
+                 num_pose_params: int = 72) -> None:
         if not ann_file:
             raise ValueError('MeshTSVDataset needs ann_file=<dataset yaml>')
+        if num_joints <= 0 or num_pose_params <= 0 or num_pose_params % 3:
+            raise ValueError(f'MeshTSVDataset: num_joints must be positive and num_pose_params a positive multiple of 3, '
+                             f'got {num_joints} and {num_pose_params}')
+        self.num_joints, self.num_pose_params = int(num_joints), int(num_pose_params)
         if max_samples is not None and max_samples < 0:
             raise ValueError(f'max_samples must be >= 0 or None, got {max_samples}')
         self.max_samples = max_samples
@@ -232,7 +242,7 @@ class MeshTSVDataset(BaseDataset):
                 label_file.path, label_row, 'key', f'label key {label_columns[0]!r} differs from the '
                 f'image key {img_columns[0]!r} of {img_file.path!r} row {img_row}; TSVs are not aligned')
         img = decode_image(img_columns[-1], img_file.path, img_row)
-        ann = decode_label(label_columns[-1], label_file.path, label_row)
+        ann = decode_label(label_columns[-1], label_file.path, label_row, self.num_joints, self.num_pose_params)
         key = self.img_tsv.get_key(item) if self._composite else img_columns[0]
         return self._make_item(idx, key, img, ann)
 

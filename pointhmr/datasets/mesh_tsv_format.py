@@ -13,19 +13,23 @@ import numpy as np
 
 from pointhmr.body.joints import NUM_J24
 
-#: label groups: (flag key, {data key: shape}); a group may be absent as a whole (zeros, flag 0).
-_LABEL_GROUPS = (
-    ('has_2d_joints', {
-        '2d_joints': (NUM_J24, 3)
-    }),
-    ('has_3d_joints', {
-        '3d_joints': (NUM_J24, 4)
-    }),
-    ('has_smpl', {
-        'pose': (72, ),
-        'betas': (10, )
-    }),
-)
+
+
+def label_groups(num_joints: int = NUM_J24, num_pose_params: int = 72, num_betas: int = 10) -> tuple:
+    """Label groups ``(flag key, {data key: shape})``; a group may be absent as a whole (zeros, flag 0). Bodies:
+    24 J24 joints, 72 SMPL pose values; FreiHAND hands: 21 joints (wrist first), 48 MANO pose values."""
+    return (
+        ('has_2d_joints', {
+            '2d_joints': (num_joints, 3)
+        }),
+        ('has_3d_joints', {
+            '3d_joints': (num_joints, 4)
+        }),
+        ('has_smpl', {
+            'pose': (num_pose_params, ),
+            'betas': (num_betas, )
+        }),
+    )
 
 
 class RowError(ValueError):
@@ -93,13 +97,15 @@ def _flag(annotation: dict, key: str, path: str, row: int) -> float:
         raise RowError(path, row, key, f'expected 0 or 1, got {annotation[key]!r}') from err
 
 
-def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any]:
+def decode_label(text: str, path: str = '<tsv>', row: int = -1, num_joints: int = NUM_J24,
+                 num_pose_params: int = 72) -> Dict[str, Any]:
     """Label JSON text -> dict of numpy arrays and 0/1 float flags.
 
-    Returns keys ``center`` (2,), ``scale`` (float), ``2d_joints`` (24, 3), ``3d_joints`` (24, 4), ``pose`` (72,),
-    ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1). ``center``/``scale`` are
+    Returns keys ``center`` (2,), ``scale`` (float), ``2d_joints`` (K, 3), ``3d_joints`` (K, 4), ``pose`` (P,),
+    ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1), with K = ``num_joints`` (24
+    for bodies, 21 for FreiHAND hands) and P = ``num_pose_params`` (72 SMPL, 48 MANO). ``center``/``scale`` are
     required; a label group (e.g. ``3d_joints`` + ``has_3d_joints``) may be absent only as a whole, meaning zeros
-    with flag 0. ``(1, 24, 3)``-shaped joints are accepted (spec 6.2).
+    with flag 0. ``(1, K, 3)``-shaped joints are accepted (spec 6.2).
     """
     try:
         parsed = json.loads(text)
@@ -119,7 +125,7 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any
     if scale <= 0:
         raise RowError(path, row, 'scale', f'must be positive, got {scale}')
     out['scale'] = float(scale)
-    for flag_key, shapes in _LABEL_GROUPS:
+    for flag_key, shapes in label_groups(num_joints, num_pose_params):
         present = [k for k in shapes if k in parsed]
         if flag_key in parsed:
             flag = _flag(parsed, flag_key, path, row)

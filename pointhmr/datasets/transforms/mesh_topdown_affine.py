@@ -9,14 +9,14 @@ fraction of a pixel.
 Deliberate difference from the official code: 2D labels use the exact affine; GraphCMR's "truncate to integer
 pixels then add 1" step is not reproduced (it shifts labels by about +0.5 px on average).
 """
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
-from pointhmr.body.joints import J24_FLIP_PERM, J24_PELVIS, NUM_J24, SMPL_POSE_FLIP_PERM
+from pointhmr.body.joints import J24_FLIP_PERM, J24_PELVIS, SMPL_POSE_FLIP_PERM
 from pointhmr.codecs import WeakPerspectiveCodec
 
 
@@ -55,25 +55,36 @@ def apply_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
-def augment_joints_3d(joints: np.ndarray, rotation_deg: float, flip: bool) -> np.ndarray:
-    """(24, 4) J24 joints + confidence -> pelvis-centred, rotated about z, mirrored (x negated, sides swapped)."""
+def _flip_perm(flip_perm: Optional[Sequence[int]], what: str) -> Sequence[int]:
+    if flip_perm is None:
+        raise ValueError(f'a horizontal flip was requested but no {what} flip permutation is set (hands are never '
+                         'flipped: use RandomMeshAugmentation(flip_prob=0.0))')
+    return flip_perm
+
+
+def augment_joints_3d(joints: np.ndarray, rotation_deg: float, flip: bool, root_index: int = J24_PELVIS,
+                      flip_perm: Optional[Sequence[int]] = J24_FLIP_PERM) -> np.ndarray:
+    """(K, 4) joints + confidence (J24 by default) -> root-centred, rotated about z, mirrored (x negated, sides
+    swapped with ``flip_perm``)."""
     out = joints.astype(np.float64, copy=True)
-    out[:, :3] -= out[J24_PELVIS, :3]
+    out[:, :3] -= out[root_index, :3]
     out[:, :3] = out[:, :3] @ rotation_about_z(rotation_deg).T
     if flip:
-        out = out[J24_FLIP_PERM]
+        out = out[list(_flip_perm(flip_perm, 'joint'))]
         out[:, 0] *= -1.0
     return out.astype(np.float32)
 
 
-def augment_smpl_pose(pose: np.ndarray, rotation_deg: float, flip: bool) -> np.ndarray:
-    """(72,) axis-angle pose -> global orientation pre-multiplied by the z rotation, then mirrored."""
-    out = np.asarray(pose, dtype=np.float64).reshape(72).copy()
+def augment_smpl_pose(pose: np.ndarray, rotation_deg: float, flip: bool,
+                      flip_perm: Optional[Sequence[int]] = SMPL_POSE_FLIP_PERM) -> np.ndarray:
+    """(P,) axis-angle pose (72 SMPL, 48 MANO) -> global orientation pre-multiplied by the z rotation, then mirrored
+    with ``flip_perm``."""
+    out = np.asarray(pose, dtype=np.float64).reshape(-1).copy()
     if rotation_deg != 0.0:
         global_orient, _ = cv2.Rodrigues(out[:3].reshape(3, 1))
         out[:3] = cv2.Rodrigues(rotation_about_z(rotation_deg) @ global_orient)[0].reshape(3)
     if flip:
-        out = out[SMPL_POSE_FLIP_PERM]
+        out = out[list(_flip_perm(flip_perm, 'pose'))]
         out[1::3] *= -1.0
         out[2::3] *= -1.0
     return out.astype(np.float32)
@@ -90,22 +101,30 @@ class MeshTopdownAffine(BaseTransform):
     * ``img`` (H, W, 3) uint8 crop (zero border, pixel noise applied), ``img_shape``;
     * ``input_size``, ``input_center`` (2,), ``input_scale`` (2,) (crop side in pixels, both entries equal),
       ``flip``, ``rotation``, ``crop_matrix`` (2x3, image -> crop pixels);
-    * ``transformed_keypoints`` (1, 24, 2) crop pixels and ``keypoints_2d`` (1, 24, 3) normalised [-1, 1]
+    * ``transformed_keypoints`` (1, K, 2) crop pixels and ``keypoints_2d`` (1, K, 3) normalised [-1, 1]
       (``WeakPerspectiveCodec``) + confidence, sides swapped when flipped;
-    * ``keypoints_3d`` (1, 24, 4) pelvis-centred and augmented; ``smpl_pose`` (72,) augmented.
+    * ``keypoints_3d`` (1, K, 4) root-centred and augmented; ``smpl_pose`` (P,) augmented.
 
     ``keypoints`` / ``keypoints_visible`` stay in original-image pixels (they become ``gt_instances``).
 
     Args:
         input_size: network input ``(w, h)``.
+        root_index: root of the label joints (J24 pelvis 14; 0 = the wrist of FreiHAND hands).
+        flip_perm: left/right swap of the label joints (J24); ``None`` = flipping is an error (hands).
+        pose_flip_perm: left/right swap of the flattened axis-angle pose (SMPL); ``None`` as above.
     """
 
-    def __init__(self, input_size: Tuple[int, int] = (224, 224)) -> None:
+    def __init__(self, input_size: Tuple[int, int] = (224, 224), root_index: int = J24_PELVIS,
+                 flip_perm: Optional[Sequence[int]] = tuple(J24_FLIP_PERM),
+                 pose_flip_perm: Optional[Sequence[int]] = tuple(SMPL_POSE_FLIP_PERM)) -> None:
         super().__init__()
         if len(input_size) != 2 or min(input_size) <= 0:
             raise ValueError(f'input_size must be (w, h) with positive entries, got {input_size}')
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.codec = WeakPerspectiveCodec(input_size=self.input_size)
+        self.root_index = int(root_index)
+        self.flip_perm = None if flip_perm is None else [int(i) for i in flip_perm]
+        self.pose_flip_perm = None if pose_flip_perm is None else [int(i) for i in pose_flip_perm]
 
     @staticmethod
     def _single(results: dict, key: str, width: int) -> np.ndarray:
@@ -148,22 +167,25 @@ class MeshTopdownAffine(BaseTransform):
         results['crop_matrix'] = matrix.astype(np.float32)
 
         if 'keypoints' in results:
-            keypoints = np.asarray(results['keypoints'], dtype=np.float64).reshape(1, NUM_J24, 2)
+            keypoints = np.asarray(results['keypoints'], dtype=np.float64).reshape(1, -1, 2)
+            num_joints = keypoints.shape[1]
             visible = results.get('keypoints_visible')
-            visible = np.ones((1, NUM_J24)) if visible is None else np.asarray(visible).reshape(1, NUM_J24)
+            visible = np.ones((1, num_joints)) if visible is None else np.asarray(visible).reshape(1, num_joints)
             crop_points = apply_affine(keypoints, matrix)
             if flip:
-                crop_points, visible = crop_points[:, J24_FLIP_PERM], visible[:, J24_FLIP_PERM]
+                perm = list(_flip_perm(self.flip_perm, 'joint'))
+                crop_points, visible = crop_points[:, perm], visible[:, perm]
             encoded = self.codec.encode(crop_points.astype(np.float32), visible.astype(np.float32))
             results['transformed_keypoints'] = crop_points.astype(np.float32)
             results['keypoints_2d'] = np.concatenate(
                 [encoded['keypoint_labels'], encoded['keypoint_weights'][..., None]], axis=-1).astype(np.float32)
         if 'keypoints_3d' in results:
-            joints = np.asarray(results['keypoints_3d'], dtype=np.float64).reshape(NUM_J24, 4)
-            results['keypoints_3d'] = augment_joints_3d(joints, rotation, flip)[None]
+            joints = np.asarray(results['keypoints_3d'], dtype=np.float64).reshape(-1, 4)
+            results['keypoints_3d'] = augment_joints_3d(joints, rotation, flip, self.root_index, self.flip_perm)[None]
         if 'smpl_pose' in results:
-            results['smpl_pose'] = augment_smpl_pose(results['smpl_pose'], rotation, flip)
+            results['smpl_pose'] = augment_smpl_pose(results['smpl_pose'], rotation, flip, self.pose_flip_perm)
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(input_size={self.input_size})'
+        return (f'{self.__class__.__name__}(input_size={self.input_size}, root_index={self.root_index}, '
+                f'flip={"yes" if self.flip_perm is not None else "no"})')

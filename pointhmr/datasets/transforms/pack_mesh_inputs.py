@@ -10,11 +10,12 @@ from mmpose.datasets.transforms.formatting import image_to_tensor
 from mmpose.registry import TRANSFORMS
 from mmpose.structures import PoseDataSample
 
-#: results key -> (gt_instance_labels field, shape of one instance); packed as float32 tensors with a leading 1
+#: results key -> shape of one instance (-1: any length: 24 body / 21 hand joints, 72 SMPL / 48 MANO pose values);
+#: packed as float32 tensors with a leading 1
 _LABEL_SHAPES = dict(
-    keypoints_2d=(24, 3),
-    keypoints_3d=(24, 4),
-    smpl_pose=(72, ),
+    keypoints_2d=(-1, 3),
+    keypoints_3d=(-1, 4),
+    smpl_pose=(-1, ),
     smpl_betas=(10, ),
     has_2d_joints=(),
     has_3d_joints=(),
@@ -27,9 +28,9 @@ class PackMeshInputs(PackPoseInputs):
     """Pack ``img`` (H, W, 3) uint8 BGR into ``inputs`` (3, H, W) uint8 and the labels into a ``PoseDataSample``.
 
     * ``gt_instances`` (numpy, original-image space): ``bboxes`` (1, 4), ``bbox_scores`` (1,), ``keypoints``
-      (1, 24, 2), ``keypoints_visible`` (1, 24) — whichever are present.
-    * ``gt_instance_labels`` (float32 tensors): ``keypoints_2d`` (1, 24, 3), ``keypoints_3d`` (1, 24, 4),
-      ``smpl_pose`` (1, 72), ``smpl_betas`` (1, 10), ``has_2d_joints`` / ``has_3d_joints`` / ``has_smpl`` (1,).
+      (1, K, 2), ``keypoints_visible`` (1, K) — whichever are present (K = 24 body, 21 hand joints).
+    * ``gt_instance_labels`` (float32 tensors): ``keypoints_2d`` (1, K, 3), ``keypoints_3d`` (1, K, 4),
+      ``smpl_pose`` (1, P) (72 SMPL, 48 MANO), ``smpl_betas`` (1, 10), ``has_2d_joints`` / ``has_3d_joints`` / ``has_smpl`` (1,).
       Inference inputs (image + box only) get an empty ``gt_instance_labels``.
     * metainfo: ``meta_keys`` found in the results.
     """
@@ -69,8 +70,10 @@ class PackMeshInputs(PackPoseInputs):
                 continue
             shape = _LABEL_SHAPES[key]
             value = np.asarray(results[key], dtype=np.float32)
-            if value.size != int(np.prod(shape)):
-                raise ValueError(f'PackMeshInputs: {key!r} has shape {value.shape}, expected {shape} for one person')
+            fixed = int(np.prod([d for d in shape if d > 0]))
+            if value.size == 0 or value.size % fixed or (-1 not in shape and value.size != fixed):
+                raise ValueError(f'PackMeshInputs: {key!r} has shape {value.shape}, expected {shape} for one person '
+                                 '(-1 = any length)')
             gt_instance_labels.set_field(torch.from_numpy(value.reshape((1, ) + shape).copy()), field)
         data_sample.gt_instance_labels = gt_instance_labels
 
