@@ -93,6 +93,13 @@ class MANOHandModel(nn.Module):
     root_keypoint = HAND21_ROOT
     num_pose_params = 3 * NUM_MANO_JOINTS
     keypoint_names = HAND21_NAMES
+    #: root of the dataset label joints (FreiHAND labels: the wrist)
+    label_root_index = HAND21_ROOT
+    #: joints whose mean is the origin of the 3D joint loss and of MPJPE: the wrist (FreiHAND's root alignment)
+    joint_center_indices = (HAND21_ROOT, )
+    #: label joints per sample (the 21 keypoints, FreiHAND order) filled one to one from the keypoints
+    num_label_joints = NUM_HAND21
+    label_from_keypoints = {i: i for i in range(NUM_HAND21)}
 
     def __init__(self, model_path: Optional[PathLike] = None, mesh_sampler_path: Optional[PathLike] = None,
                  flat_hand_mean: bool = False, fingertip_vertex_ids: Optional[Sequence[int]] = None):

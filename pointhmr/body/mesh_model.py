@@ -11,17 +11,19 @@ A mesh model is an ``nn.Module`` registered in mmpose's ``MODELS`` (all arrays n
 * ``joint_indices``: keypoints -> the joint set of the joint tokens and of the metric (``num_joints`` entries);
   ``label_joint_indices``: dataset label joints -> that set; ``label_root_index``: the root of the label joints;
 * ``joint_center_indices``: joints (of that set) whose mean is the origin of the 3D joint loss and of MPJPE;
+* ``num_label_joints`` and ``label_from_keypoints`` (label slot -> keypoint): how dataset labels are filled from the
+  model's keypoints (the synthetic dataset generators);
 * ``model_type``: ``'smpl'`` / ``'mano'`` for exports.
 
 :class:`SMPLMeshInterface` implements the generic names for SMPL-format bodies on top of ``h36m_joints`` (H36M-17
 keypoints, J14 joints, J24 labels, mid-hip alignment); :class:`~pointhmr.body.smpl_layer.SMPLBodyModel` uses it.
 """
-from typing import Tuple
+from typing import Dict, Tuple
 
 import torch
 from torch import nn
 
-from .joints import H36M_PELVIS, H36M_TO_J14, J14_L_HIP, J14_R_HIP, J24_PELVIS, J24_TO_J14
+from .joints import H36M_PELVIS, H36M_TO_J14, J14_L_HIP, J14_R_HIP, J24_FROM_H36M, J24_PELVIS, J24_TO_J14, NUM_J24
 
 
 class SMPLMeshInterface:
@@ -41,6 +43,9 @@ class SMPLMeshInterface:
     label_root_index: int = J24_PELVIS
     #: joints of the J14 set whose mean is the origin of the 3D joint loss and of MPJPE: the mid-hip
     joint_center_indices: Tuple[int, ...] = (J14_R_HIP, J14_L_HIP)
+    #: label joints per sample (J24) and which keypoint (H36M-17) fills each J24 slot (others: confidence 0)
+    num_label_joints: int = NUM_J24
+    label_from_keypoints: Dict[int, int] = J24_FROM_H36M
     #: sampler level of the vertex tokens (431 vertices)
     token_level: int = 2
     #: sampler levels predicted / compared by the head, coarse -> fine (431, 1723, 6890)

@@ -1,11 +1,14 @@
-"""Synthetic human-mesh dataset in the METRO TSV/YAML format, rendered from the embedded body model.
+"""Synthetic mesh dataset in the METRO TSV/YAML format, rendered from a mesh model (the embedded body by default).
 
-Every sample: a random plausible SMPL pose/shape (:mod:`.pose_sampler`; turned at most ``max_turn`` degrees away from
-facing the camera) posed by ``SMPLBodyModel``, placed in front
-of a pinhole camera, rendered shaded over a random background (:mod:`.backgrounds`). Labels follow spec 6.2:
+Every sample: a random plausible pose/shape posed by the mesh model, placed in front of a pinhole camera, rendered
+shaded over a random background (:mod:`.backgrounds`). For the default SMPL body the parameters come from
+:mod:`.pose_sampler` (turned at most ``max_turn`` degrees away from facing the camera) and the labels follow spec 6.2:
 J24 3D joints in metres (camera frame) filled from the mesh's H36M-17 joints through ``joints.J24_FROM_H36M``
 (confidence 1 there, 0 elsewhere), 2D joints = their projection (pixel ``i`` spans ``[i, i + 1)``), ``center`` /
-``scale`` from the projected mesh box (``scale = 1.2 * max side / 200``), pose/betas with ``has_smpl = 1``.
+``scale`` from the projected mesh box (``scale = 1.2 * max side / 200``), pose/betas with ``has_smpl = 1``. Any other
+mesh model works the same way through its ``keypoints`` / ``root_keypoint`` / ``num_label_joints`` /
+``label_from_keypoints``, with a ``parameter_sampler`` for its pose space (hands: :mod:`.hand_sampler`, FreiHAND
+labels: the 21 joints, MANO pose and betas).
 
 Samples are deterministic per ``(seed, split, index)``, independent of batch size and of the other samples.
 """
@@ -14,13 +17,12 @@ import os
 import os.path as osp
 import zlib
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import yaml
 
-from pointhmr.body.joints import J24_FROM_H36M, NUM_J24
 from pointhmr.visualization.renderer import project_perspective, render_mesh
 from ..mesh_tsv_format import encode_image, encode_label
 from ..tsv_file import write_tsv
@@ -41,6 +43,20 @@ class SyntheticCameraConfig:
     #: enlargement of the projected mesh box for the label's scale (3DPW convention)
     box_padding: float = 1.2
     jpeg_quality: int = 90
+    #: mesh extent that ``height_fraction`` refers to: 'height' (vertical extent, bodies) or 'max_side' (the larger of
+    #: the horizontal and vertical extents: hands, which appear in any orientation)
+    size_by: str = 'height'
+    #: lower bound of that extent in metres (keeps crouched bodies from filling the image)
+    min_extent: float = 0.3
+    #: nearest allowed distance between the camera plane and the closest vertex, metres
+    min_clearance: float = 0.5
+    #: what ``max_center_offset`` is measured from: 'root' (the root keypoint: the pelvis of bodies) or 'mesh' (the
+    #: centre of the mesh's x / y extent: hands, whose root, the wrist, lies at one end)
+    center_on: str = 'root'
+
+
+#: ``(rng) -> (pose (P,), betas (10,))`` for one sample
+ParameterSampler = Callable[[np.random.Generator], Tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -70,11 +86,18 @@ def _faces(body) -> np.ndarray:
     return np.asarray(faces, dtype=np.int64)
 
 
+def _skinning_weights(body) -> Optional[np.ndarray]:
+    """(V, J) linear-blend-skinning weights of the mesh model's skinning layer (any submodule with ``lbs_weights``,
+    e.g. smplx's SMPL / MANO layers), or None."""
+    modules = body.modules() if hasattr(body, 'modules') else [body]
+    return next((m.lbs_weights for m in modules if getattr(m, 'lbs_weights', None) is not None), None)
+
+
 def _part_face_colors(body, faces: np.ndarray) -> Optional[np.ndarray]:
     """(F, 3) r, g, b in [0, 1]: one distinct colour per body part (the joint with the largest skinning weight of a
-    face's first vertex), a stand-in for the clothes / skin / face cues of real photos; ``None`` when the body model
-    exposes no skinning weights (``body.smpl.lbs_weights``)."""
-    weights = getattr(getattr(body, 'smpl', None), 'lbs_weights', None)
+    face's first vertex), a stand-in for the clothes / skin / face cues of real photos; ``None`` when the mesh model
+    exposes no skinning weights."""
+    weights = _skinning_weights(body)
     if weights is None:
         return None
     weights = weights.detach().cpu().numpy() if isinstance(weights, torch.Tensor) else np.asarray(weights)
@@ -93,9 +116,9 @@ def _pose_body(body, poses: np.ndarray, betas: np.ndarray) -> np.ndarray:
     return vertices.detach().cpu().numpy().astype(np.float64)
 
 
-def _h36m_joints(body, vertices: np.ndarray) -> np.ndarray:
+def _keypoints(body, vertices: np.ndarray) -> np.ndarray:
     with torch.no_grad():
-        joints = body.h36m_joints(torch.as_tensor(vertices, dtype=torch.float32))
+        joints = body.keypoints(torch.as_tensor(vertices, dtype=torch.float32))
     return joints.detach().cpu().numpy().astype(np.float64)
 
 
@@ -103,8 +126,8 @@ class SyntheticMeshGenerator:
     """Generate synthetic mesh samples and write them as METRO TSV/YAML splits.
 
     Args:
-        body: body model with ``forward(pose (B, 72), betas (B, 10)) -> (B, V, 3)``, ``h36m_joints`` and ``faces``;
-            default = the embedded synthetic body.
+        body: mesh model (``forward(pose, betas) -> (B, V, 3)``, ``keypoints``, ``root_keypoint``, ``faces``,
+            ``num_label_joints``, ``label_from_keypoints``); default = the embedded synthetic body.
         camera: image / camera ranges.
         seed: base seed; each sample uses ``(seed, split, index)``.
         batch_size: bodies posed per forward call (does not change the output).
@@ -117,6 +140,9 @@ class SyntheticMeshGenerator:
             the set the light CPU config learns from in a few hundred iterations; a uniformly coloured body on
             cluttered backgrounds stayed at the mean-pose level for 800 iterations with the official loss settings
             (the backbone starts untrained).
+        parameter_sampler: ``(rng) -> (pose, betas)`` of one sample; default = the SMPL sampler with ``max_turn``
+            (:func:`.pose_sampler.sample_smpl_parameters`); hands: :class:`.hand_sampler.HandParameterSampler`.
+        dataset_name: written into the split yamls.
     """
 
     def __init__(self,
@@ -126,7 +152,9 @@ class SyntheticMeshGenerator:
                  batch_size: int = 32,
                  max_turn: float = DEFAULT_MAX_TURN,
                  part_colors: bool = True,
-                 background: str = 'plain') -> None:
+                 background: str = 'plain',
+                 parameter_sampler: Optional[ParameterSampler] = None,
+                 dataset_name: str = 'synthetic') -> None:
         if not 0.0 <= float(max_turn) <= 180.0:
             raise ValueError(f'SyntheticMeshGenerator: max_turn must be in [0, 180] degrees, got {max_turn}')
         if background not in BACKGROUND_STYLES:
@@ -138,6 +166,12 @@ class SyntheticMeshGenerator:
         self.seed = int(seed)
         self.batch_size = max(1, int(batch_size))
         self.max_turn = float(max_turn)
+        self.parameter_sampler = parameter_sampler or (lambda rng: sample_smpl_parameters(rng, self.max_turn))
+        self.dataset_name = dataset_name
+        if self.camera.size_by not in ('height', 'max_side'):
+            raise ValueError(f"SyntheticCameraConfig.size_by must be 'height' or 'max_side', got {self.camera.size_by!r}")
+        if self.camera.center_on not in ('root', 'mesh'):
+            raise ValueError(f"SyntheticCameraConfig.center_on must be 'root' or 'mesh', got {self.camera.center_on!r}")
         self.faces = _faces(self.body)
         self.face_colors = _part_face_colors(self.body, self.faces) if part_colors else None
         self.part_colors = self.face_colors is not None
@@ -149,25 +183,28 @@ class SyntheticMeshGenerator:
         for first in range(start, start + num_samples, self.batch_size):
             indices = list(range(first, min(first + self.batch_size, start + num_samples)))
             rngs = [np.random.default_rng(entropy + [i]) for i in indices]
-            params = [sample_smpl_parameters(rng, self.max_turn) for rng in rngs]
+            params = [self.parameter_sampler(rng) for rng in rngs]
             poses = np.stack([p for p, _ in params])
             betas = np.stack([b for _, b in params])
             vertices = _pose_body(self.body, poses, betas)
-            pelvis = _h36m_joints(self.body, vertices)[:, 0]
+            root = _keypoints(self.body, vertices)[:, self.body.root_keypoint]
             for k, index in enumerate(indices):
                 yield self._make_sample(rngs[k], f'{split}/{index:07d}.jpg', poses[k], betas[k],
-                                        vertices[k] - pelvis[k])
+                                        vertices[k] - root[k])
 
     def _place_camera(self, rng: np.random.Generator, vertices: np.ndarray):
-        """Focal length and camera-frame translation putting the pelvis (at the origin) in view."""
+        """Focal length and camera-frame translation putting the root (at the origin) in view."""
         cfg = self.camera
         size = cfg.image_size
         focal = rng.uniform(*cfg.focal_range) * size
-        extent = max(float(np.ptp(vertices[:, 1])), 0.3)
+        extent = float(np.ptp(vertices[:, 1])) if cfg.size_by == 'height' else float(np.ptp(vertices[:, :2], 0).max())
+        extent = max(extent, cfg.min_extent)
         depth = focal * extent / (rng.uniform(*cfg.height_fraction) * size)
-        depth = max(depth, float(-vertices[:, 2].min()) + 0.5)
+        depth = max(depth, float(-vertices[:, 2].min()) + cfg.min_clearance)
         offset = rng.uniform(-cfg.max_center_offset, cfg.max_center_offset, size=2) * size
         translation = np.array([offset[0] * depth / focal, offset[1] * depth / focal, depth])
+        if cfg.center_on == 'mesh':
+            translation[:2] -= (vertices[:, :2].min(0) + vertices[:, :2].max(0)) / 2.0
         return focal, translation
 
     def _make_sample(self, rng: np.random.Generator, key: str, pose: np.ndarray, betas: np.ndarray,
@@ -178,13 +215,14 @@ class SyntheticMeshGenerator:
         vertices_cam = vertices + translation
         principal = np.array([size / 2.0, size / 2.0])
 
-        joints_h36m = _h36m_joints(self.body, vertices_cam[None])[0]
-        joints_2d_h36m = joints_h36m[:, :2] / joints_h36m[:, 2:3] * focal + principal
-        joints_3d = np.zeros((NUM_J24, 4))
-        joints_2d = np.zeros((NUM_J24, 3))
-        for slot, h36m in J24_FROM_H36M.items():
-            joints_3d[slot] = [*joints_h36m[h36m], 1.0]
-            joints_2d[slot] = [*joints_2d_h36m[h36m], 1.0]
+        keypoints = _keypoints(self.body, vertices_cam[None])[0]
+        keypoints_2d = keypoints[:, :2] / keypoints[:, 2:3] * focal + principal
+        num_label_joints = int(self.body.num_label_joints)
+        joints_3d = np.zeros((num_label_joints, 4))
+        joints_2d = np.zeros((num_label_joints, 3))
+        for slot, keypoint in self.body.label_from_keypoints.items():
+            joints_3d[slot] = [*keypoints[keypoint], 1.0]
+            joints_2d[slot] = [*keypoints_2d[keypoint], 1.0]
 
         projected = vertices_cam[:, :2] / vertices_cam[:, 2:3] * focal + principal
         low, high = projected.min(0), projected.max(0)
@@ -247,7 +285,7 @@ class SyntheticMeshGenerator:
                       hw=names['hw'],
                       label=names['label'],
                       linelist=names['linelist'],
-                      dataset_name='synthetic')
+                      dataset_name=self.dataset_name)
         yaml_path = osp.join(out_dir, f'{split}.yaml')
         with open(yaml_path, 'w') as f:
             yaml.safe_dump(config, f, sort_keys=False)
@@ -262,13 +300,17 @@ def make_synthetic_dataset(out_dir: str,
                            progress: Optional[Callable[[str, int, int], None]] = None,
                            max_turn: float = DEFAULT_MAX_TURN,
                            part_colors: bool = True,
-                           background: str = 'plain') -> Dict[str, str]:
+                           background: str = 'plain',
+                           parameter_sampler: Optional[ParameterSampler] = None,
+                           dataset_name: str = 'synthetic') -> Dict[str, str]:
     """Write every ``split -> number of samples`` to ``out_dir``; return ``split -> yaml path``.
 
-    Also writes ``synthetic_meta.json`` (seed, split sizes, max_turn, part_colors, background, camera ranges).
+    Also writes ``synthetic_meta.json`` (seed, split sizes, max_turn, part_colors, background, camera ranges, mesh
+    type). ``body`` / ``parameter_sampler`` / ``dataset_name``: see :class:`SyntheticMeshGenerator`.
     """
     generator = SyntheticMeshGenerator(body=body, camera=camera, seed=seed, max_turn=max_turn, part_colors=part_colors,
-                                       background=background)
+                                       background=background, parameter_sampler=parameter_sampler,
+                                       dataset_name=dataset_name)
     yamls = {}
     for split, count in splits.items():
         callback = None if progress is None else (lambda done, total, s=split: progress(s, done, total))
@@ -279,6 +321,7 @@ def make_synthetic_dataset(out_dir: str,
                 part_colors=generator.part_colors,
                 background=generator.background,
                 camera=asdict(generator.camera),
+                mesh_type=getattr(generator.body, 'model_type', type(generator.body).__name__),
                 num_vertices=int(generator.faces.max()) + 1)
     with open(osp.join(out_dir, 'synthetic_meta.json'), 'w') as f:
         json.dump(meta, f, indent=2, default=list)
