@@ -141,6 +141,7 @@ def run_images(inferencer, images: List[Path], args, box_file, out_dir: Path) ->
                       out_dir,
                       image_path.stem,
                       image_path=str(image_path),
+                      mesh_type=inferencer.mesh_type,
                       random_weights=inferencer.random_weights,
                       mesh_files=meshes or None)
         if num == 0:

@@ -56,7 +56,14 @@ class MeshInferencer:
         if scores is not None:
             for sample, score in zip(samples, scores):
                 sample.pred_instances.bbox_scores = np.full(len(sample.pred_instances), score, dtype=np.float32)
-        return collect_mesh_results(samples, image.shape[:2], num_vertices=self.model_num_vertices)
+        return collect_mesh_results(samples, image.shape[:2], num_vertices=self.model_num_vertices,
+                                    root_keypoint=int(getattr(self.model.head.body_model, 'root_keypoint', 0)),
+                                    num_keypoints=int((self.model.dataset_meta or {}).get('num_keypoints', 17)))
+
+    @property
+    def mesh_type(self) -> str:
+        """``model_type`` of the model's mesh model ('smpl', 'mano'), recorded in exported results."""
+        return str(getattr(self.model.head.body_model, 'model_type', 'mesh'))
 
     @property
     def model_num_vertices(self) -> int:

@@ -7,12 +7,12 @@ from mmpose.structures import PoseDataSample
 from pointhmr.body.joints import H36M_PELVIS
 from pointhmr.visualization.scene import camera_for_centred_vertices, person_translations
 
-#: key -> trailing shape of one person (vertices use the model's vertex count)
+#: key -> trailing shape of one person (None: the model's vertex count; 'K': its keypoint count, 17 H36M / 21 hand)
 RESULT_FIELDS = dict(
     vertices=(None, 3),
-    keypoints_3d=(17, 3),
-    keypoints=(17, 2),
-    keypoint_scores=(17, ),
+    keypoints_3d=('K', 3),
+    keypoints=('K', 2),
+    keypoint_scores=('K', ),
     cameras=(3, ),
     mesh_cameras=(3, ),
     bboxes=(4, ),
@@ -31,10 +31,11 @@ def _get(pred, key: str, num: int, default_shape: Sequence[int], fill: float = n
     return np.full((num, ) + tuple(default_shape), fill, dtype=np.float32)
 
 
-def empty_mesh_results(num_vertices: int = 6890) -> Dict[str, np.ndarray]:
+def empty_mesh_results(num_vertices: int = 6890, num_keypoints: int = 17) -> Dict[str, np.ndarray]:
     """Results for an image without people: every field with a leading dimension of 0."""
+    sizes = {None: num_vertices, 'K': num_keypoints}
     return {
-        key: np.zeros((0, ) + tuple(num_vertices if d is None else d for d in shape), dtype=np.float32)
+        key: np.zeros((0, ) + tuple(sizes.get(d, d) for d in shape), dtype=np.float32)
         for key, shape in RESULT_FIELDS.items()
     }
 
@@ -42,11 +43,14 @@ def empty_mesh_results(num_vertices: int = 6890) -> Dict[str, np.ndarray]:
 def collect_mesh_results(samples: List[PoseDataSample],
                          image_shape: Sequence[int],
                          focal: Optional[float] = None,
-                         num_vertices: int = 6890) -> Dict[str, np.ndarray]:
+                         num_vertices: int = 6890,
+                         root_keypoint: int = H36M_PELVIS,
+                         num_keypoints: int = 17) -> Dict[str, np.ndarray]:
     """Stack per-person predictions into arrays with a leading person axis P, nearest person first.
 
-    Fields (float32): ``vertices`` (P, V, 3) pelvis-centred metres; ``keypoints_3d`` (P, 17, 3) pelvis-centred H36M
-    joints; ``keypoints`` (P, 17, 2) image pixels; ``keypoint_scores`` (P, 17); ``cameras`` (P, 3) weak-perspective
+    ``root_keypoint`` / ``num_keypoints``: the mesh model's root keypoint and keypoint count (SMPL: H36M pelvis 0, 17;
+    MANO: wrist 0, 21). Fields (float32): ``vertices`` (P, V, 3) root-centred metres; ``keypoints_3d`` (P, K, 3)
+    root-centred keypoints; ``keypoints`` (P, K, 2) image pixels; ``keypoint_scores`` (P, K); ``cameras`` (P, 3) weak-perspective
     (s, tx, ty) of each crop as predicted; ``mesh_cameras`` (P, 3) the same camera re-anchored to project the centred
     ``vertices`` (see :func:`camera_for_centred_vertices`); ``bboxes`` (P, 4) xyxy; ``bbox_scores`` (P,);
     ``input_centers`` / ``input_scales`` (P, 2) crop centre and side in pixels; ``depths`` (P,) nominal depth in
@@ -54,7 +58,7 @@ def collect_mesh_results(samples: List[PoseDataSample],
     """
     pairs = [(s, s.pred_instances) for s in samples if 'pred_instances' in s and len(s.pred_instances) > 0]
     if not pairs:
-        return empty_mesh_results(num_vertices)
+        return empty_mesh_results(num_vertices, num_keypoints)
     columns: Dict[str, List[np.ndarray]] = {key: [] for key in RESULT_FIELDS}
     for sample, pred in pairs:
         num = len(pred)
@@ -75,7 +79,7 @@ def collect_mesh_results(samples: List[PoseDataSample],
         columns['input_centers'].append(centers)
         columns['input_scales'].append(scales)
     results = {key: np.concatenate(value) for key, value in columns.items() if value}
-    results['mesh_cameras'] = camera_for_centred_vertices(results['cameras'], results['keypoints'][:, H36M_PELVIS],
+    results['mesh_cameras'] = camera_for_centred_vertices(results['cameras'], results['keypoints'][:, root_keypoint],
                                                           results['input_centers'],
                                                           results['input_scales']).astype(np.float32)
     results['depths'] = person_translations(results['cameras'], results['input_centers'], results['input_scales'],

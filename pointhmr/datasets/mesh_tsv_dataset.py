@@ -16,7 +16,7 @@ from mmpose.registry import DATASETS, TRANSFORMS
 
 from pointhmr.body.joints import NUM_J24
 from .mesh_tsv_format import RowError, decode_image, decode_label
-from .metainfo import H36M_METAINFO
+from .metainfo import H36M_METAINFO, HAND21_METAINFO
 from .tsv_file import CompositeTSVFile
 
 _YAML_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
@@ -290,3 +290,15 @@ class MeshTSVDataset(BaseDataset):
     def __repr__(self) -> str:
         length = len(self) if self._fully_initialized else 'not loaded'
         return f'{self.__class__.__name__}(ann_file={self.ann_file!r}, items={length})'
+
+
+@DATASETS.register_module()
+class HandMeshTSVDataset(MeshTSVDataset):
+    """:class:`MeshTSVDataset` for METRO's FreiHAND TSV/YAML layout (``freihand/train.yaml``, ``freihand/test.yaml``):
+    21 label joints (FreiHAND order, rooted at the wrist), 48 MANO pose values and 10 betas per row (``has_smpl``
+    flags the MANO parameters); keypoint meta information of the 21 hand joints the hand model predicts."""
+
+    METAINFO: dict = HAND21_METAINFO
+
+    def __init__(self, *args, num_joints: int = 21, num_pose_params: int = 48, **kwargs) -> None:
+        super().__init__(*args, num_joints=num_joints, num_pose_params=num_pose_params, **kwargs)

@@ -1,4 +1,5 @@
-"""mmpose-style keypoint meta information of the 17 Human3.6M joints that PointHMR predicts.
+"""mmpose-style keypoint meta information of the keypoints PointHMR predicts: the 17 Human3.6M joints of the body
+model and the 21 hand joints (FreiHAND order) of the hand model.
 
 ``H36M_METAINFO`` is the raw ``dataset_info`` form (``keypoint_info`` / ``skeleton_info`` / ``joint_weights`` /
 ``sigmas``) accepted by ``mmpose.datasets.datasets.utils.parse_pose_metainfo``; :func:`parsed_h36m_metainfo` returns
@@ -62,6 +63,36 @@ def _build() -> Dict:
 
 #: raw mmpose ``dataset_info`` of the H36M-17 joints (usable as a dataset's ``metainfo=``)
 H36M_METAINFO: Dict = _build()
+
+#: one colour per finger (thumb, index, middle, ring, pinky), as mmpose's hand datasets; the wrist is white
+_FINGER_COLORS = [[255, 128, 0], [255, 153, 255], [102, 178, 255], [255, 51, 51], [0, 255, 0]]
+
+
+def _build_hand() -> Dict:
+    names = joints.HAND21_NAMES
+
+    def color(index: int) -> List[int]:
+        return [255, 255, 255] if index == joints.HAND21_ROOT else list(_FINGER_COLORS[(index - 1) // 4])
+
+    keypoint_info = {i: dict(name=name, id=i, color=color(i), type='', swap='') for i, name in enumerate(names)}
+    skeleton_info = {i: dict(link=(names[a], names[b]), id=i, color=color(b))
+                     for i, (a, b) in enumerate(joints.HAND21_SKELETON)}
+    return dict(
+        dataset_name='freihand_mesh',
+        paper_info=dict(
+            author='Zimmermann, Christian and Ceylan, Duygu and Yang, Jimei and Russell, Bryan and Argus, Max and '
+            'Brox, Thomas',
+            title='FreiHAND: A Dataset for Markerless Capture of Hand Pose and Shape from Single RGB Images',
+            container='Proceedings of the IEEE International Conference on Computer Vision',
+            year='2019'),
+        keypoint_info=keypoint_info,
+        skeleton_info=skeleton_info,
+        joint_weights=[1.0] * len(names),
+        sigmas=[0.025] * len(names))
+
+
+#: raw mmpose ``dataset_info`` of the 21 hand joints (FreiHAND order; hands are never flipped: no swaps)
+HAND21_METAINFO: Dict = _build_hand()
 
 
 def parsed_h36m_metainfo() -> Dict:

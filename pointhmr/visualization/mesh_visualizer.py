@@ -42,8 +42,9 @@ class MeshVisualizer(PoseLocalVisualizer):
         draw_side_view: append a side-view panel next to the overlay.
         side_view_angle: rotation about the vertical axis for the side view, degrees.
         focal: nominal focal length (pixels) ordering people by depth; None = the longer image side.
-        align_to_pelvis: place the pelvis-centred vertices on the predicted pelvis keypoint (H36M joint 0 of
-            ``pred_instances.keypoints``, 17 joints) instead of at the crop camera's origin; see
+        align_to_pelvis: place the root-centred vertices on the predicted root keypoint (the mesh model's
+            ``root_keypoint`` of ``pred_instances.keypoints`` when ``body_model`` is set: the wrist of hands; else H36M
+            joint 0 of 17 keypoints) instead of at the crop camera's origin; see
             :func:`pointhmr.visualization.scene.camera_for_centred_vertices`.
         **kwargs: PoseLocalVisualizer arguments (name, vis_backends, save_dir, bbox_color, kpt_color, ...).
     """
@@ -61,6 +62,7 @@ class MeshVisualizer(PoseLocalVisualizer):
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self._faces: Optional[np.ndarray] = None
+        self._root_keypoint: Optional[int] = None
         self.body_model_cfg = body_model
         self.mesh_colors = mesh_colors
         self.mesh_alpha = mesh_alpha
@@ -82,7 +84,9 @@ class MeshVisualizer(PoseLocalVisualizer):
     def mesh_faces(self) -> Optional[np.ndarray]:
         """The faces in use (see the module docstring for the order of sources), or None."""
         if self._faces is None and self.body_model_cfg is not None:
-            self.set_mesh_faces(MODELS.build(self.body_model_cfg).faces)
+            body = MODELS.build(self.body_model_cfg)
+            self.set_mesh_faces(body.faces)
+            self._root_keypoint = getattr(body, 'root_keypoint', None)
         if self._faces is None and self.dataset_meta and self.dataset_meta.get('mesh_faces') is not None:
             return _numpy(self.dataset_meta['mesh_faces']).astype(np.int64)
         return self._faces
@@ -105,8 +109,11 @@ class MeshVisualizer(PoseLocalVisualizer):
         cameras = _numpy(instances.camera)
         centers, scales = self._crop_geometry(instances, metainfo or {}, len(vertices))
         keypoints = _numpy(instances.keypoints) if 'keypoints' in instances else None
-        if self.align_to_pelvis and keypoints is not None and keypoints.shape[-2] == len(H36M_NAMES):
-            cameras = camera_for_centred_vertices(cameras, keypoints[:, H36M_PELVIS], centers, scales)
+        root = self._root_keypoint
+        if root is None and keypoints is not None and keypoints.shape[-2] == len(H36M_NAMES):
+            root = H36M_PELVIS
+        if self.align_to_pelvis and keypoints is not None and root is not None:
+            cameras = camera_for_centred_vertices(cameras, keypoints[:, root], centers, scales)
         common = dict(focal=self.focal, colors=self.mesh_colors, channel_order='rgb')
         front, _ = render_people(image, vertices, faces, cameras, centers, scales, alpha=self.mesh_alpha, **common)
         side = None
