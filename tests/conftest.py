@@ -31,3 +31,24 @@ def smpl_assets_dir() -> Path:
 @pytest.fixture(scope='session')
 def real_smpl_assets() -> Path:
     return smpl_assets_dir()
+
+
+def fixtures_dir() -> Path:
+    """Folder of the real test images (../shared/fixtures: FreiHAND hand crops), or skip / fail when absent.
+
+    Set POINTHMR_FIXTURES to point elsewhere. CI sets it and POINTHMR_REQUIRE_FIXTURES=1 so these tests cannot be
+    skipped silently there.
+    """
+    path = Path(os.environ.get('POINTHMR_FIXTURES', REPO_ROOT.parent / 'shared' / 'fixtures'))
+    if not (path / 'freihand' / 'test_freihand.json').is_file():
+        reason = (f'real test fixtures not found at {path}; set POINTHMR_FIXTURES to the folder holding '
+                  'freihand/test_freihand.json and its images')
+        if os.environ.get('POINTHMR_REQUIRE_FIXTURES') == '1':
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope='session')
+def real_fixtures() -> Path:
+    return fixtures_dir()

@@ -121,17 +121,20 @@ def predict_instances_plain(model: nn.Module, images: Tensor):
         return predict_instances(model, images)
 
 
-def synthetic_data_samples(batch: int, seed: int = 0) -> list:
-    """Training labels following docs/architecture.md (random values; only shapes and flags matter here)."""
+def synthetic_data_samples(batch: int, seed: int = 0, num_joints: int = 24, num_pose_params: int = 72) -> list:
+    """Training labels following docs/architecture.md (random values; only shapes and flags matter here); label joint
+    and pose sizes of the mesh model (SMPL: 24 / 72, MANO: 21 / 48)."""
     from mmengine.structures import InstanceData
     from mmpose.structures import PoseDataSample
     generator = torch.Generator().manual_seed(seed)
     samples = []
     for _ in range(batch):
         labels = InstanceData()
-        labels.keypoints_2d = torch.cat((torch.rand(1, 24, 2, generator=generator) * 2 - 1, torch.ones(1, 24, 1)), 2)
-        labels.keypoints_3d = torch.cat((torch.randn(1, 24, 3, generator=generator) * 0.3, torch.ones(1, 24, 1)), 2)
-        labels.smpl_pose = torch.randn(1, 72, generator=generator) * 0.2
+        labels.keypoints_2d = torch.cat(
+            (torch.rand(1, num_joints, 2, generator=generator) * 2 - 1, torch.ones(1, num_joints, 1)), 2)
+        labels.keypoints_3d = torch.cat(
+            (torch.randn(1, num_joints, 3, generator=generator) * 0.3, torch.ones(1, num_joints, 1)), 2)
+        labels.smpl_pose = torch.randn(1, num_pose_params, generator=generator) * 0.2
         labels.smpl_betas = torch.randn(1, 10, generator=generator) * 0.5
         labels.has_2d_joints = torch.ones(1)
         labels.has_3d_joints = torch.ones(1)
@@ -144,7 +147,9 @@ def synthetic_data_samples(batch: int, seed: int = 0) -> list:
 
 def real_loss(model: nn.Module, images: Tensor) -> Tensor:
     """Sum of the model's training losses on synthetic labels."""
-    losses = model.loss(images, synthetic_data_samples(images.shape[0]))
+    body = model.head.body_model
+    losses = model.loss(images, synthetic_data_samples(images.shape[0], num_joints=int(body.num_label_joints),
+                                                       num_pose_params=int(body.num_pose_params)))
     return sum(value for value in losses.values() if isinstance(value, Tensor))
 
 
@@ -531,6 +536,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         subjects['pointhmr-plain'] = Subject(TensorForward(model), partial(predict_instances_plain, model),
                                               inference_only=True)
     if args.reference:
+        if tuple(model.head.level_sizes) != (431, 1723, 6890):
+            print('error: --reference ports the official SMPL model (431 -> 1723 -> 6890); drop it for '
+                  f'{type(model.head.body_model).__name__}', file=sys.stderr)
+            return 2
         reference = reference_from_model(model).to(device)
         subjects['official-style'] = Subject(reference, reference)
         difference = compare_outputs(subjects['pointhmr'].net, reference, device)
