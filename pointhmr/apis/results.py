@@ -50,11 +50,12 @@ def collect_mesh_results(samples: List[PoseDataSample],
 
     ``root_keypoint`` / ``num_keypoints``: the mesh model's root keypoint and keypoint count (SMPL: H36M pelvis 0, 17;
     MANO: wrist 0, 21). Fields (float32): ``vertices`` (P, V, 3) root-centred metres; ``keypoints_3d`` (P, K, 3)
-    root-centred keypoints; ``keypoints`` (P, K, 2) image pixels; ``keypoint_scores`` (P, K); ``cameras`` (P, 3) weak-perspective
-    (s, tx, ty) of each crop as predicted; ``mesh_cameras`` (P, 3) the same camera re-anchored to project the centred
-    ``vertices`` (see :func:`camera_for_centred_vertices`); ``bboxes`` (P, 4) xyxy; ``bbox_scores`` (P,);
-    ``input_centers`` / ``input_scales`` (P, 2) crop centre and side in pixels; ``depths`` (P,) nominal depth in
-    metres under a pinhole camera of focal ``focal`` (default: the longer image side), used for the ordering.
+    root-centred keypoints; ``keypoints`` (P, K, 2) image pixels; ``keypoint_scores`` (P, K); ``cameras`` (P, 3)
+    weak-perspective (s, tx, ty) of each crop as predicted; ``mesh_cameras`` (P, 3) the same camera re-anchored to
+    project the centred ``vertices`` (see :func:`camera_for_centred_vertices`); ``bboxes`` (P, 4) xyxy;
+    ``bbox_scores`` (P,); ``input_centers`` / ``input_scales`` (P, 2) crop centre and side in pixels; ``depths`` (P,)
+    nominal depth in metres under a pinhole camera of focal ``focal`` (default: the longer image side), used for the
+    ordering.
     """
     pairs = [(s, s.pred_instances) for s in samples if 'pred_instances' in s and len(s.pred_instances) > 0]
     if not pairs:

@@ -5,6 +5,7 @@ from .transforms import MeshBBoxCenterScale, MeshTopdownAffine, PackMeshInputs, 
 from .tsv_file import CompositeTSVFile, TSVFile, build_lineidx, write_tsv
 
 __all__ = [
-    'MeshTSVDataset', 'HandMeshTSVDataset', 'H36M_METAINFO', 'HAND21_METAINFO', 'parsed_h36m_metainfo', 'MeshBBoxCenterScale', 'RandomMeshAugmentation',
+    'MeshTSVDataset', 'HandMeshTSVDataset', 'H36M_METAINFO', 'HAND21_METAINFO', 'parsed_h36m_metainfo',
+    'MeshBBoxCenterScale', 'RandomMeshAugmentation',
     'MeshTopdownAffine', 'PackMeshInputs', 'TSVFile', 'CompositeTSVFile', 'build_lineidx', 'write_tsv'
 ]

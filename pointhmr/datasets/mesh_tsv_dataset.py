@@ -123,8 +123,8 @@ class MeshTSVDataset(BaseDataset):
         if not ann_file:
             raise ValueError('MeshTSVDataset needs ann_file=<dataset yaml>')
         if num_joints <= 0 or num_pose_params <= 0 or num_pose_params % 3:
-            raise ValueError(f'MeshTSVDataset: num_joints must be positive and num_pose_params a positive multiple of 3, '
-                             f'got {num_joints} and {num_pose_params}')
+            raise ValueError('MeshTSVDataset: num_joints must be positive and num_pose_params a positive multiple of '
+                             f'3, got {num_joints} and {num_pose_params}')
         self.num_joints, self.num_pose_params = int(num_joints), int(num_pose_params)
         if max_samples is not None and max_samples < 0:
             raise ValueError(f'max_samples must be >= 0 or None, got {max_samples}')

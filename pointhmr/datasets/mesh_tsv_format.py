@@ -14,7 +14,6 @@ import numpy as np
 from pointhmr.body.joints import NUM_J24
 
 
-
 def label_groups(num_joints: int = NUM_J24, num_pose_params: int = 72, num_betas: int = 10) -> tuple:
     """Label groups ``(flag key, {data key: shape})``; a group may be absent as a whole (zeros, flag 0). Bodies:
     24 J24 joints, 72 SMPL pose values; FreiHAND hands: 21 joints (wrist first), 48 MANO pose values."""

@@ -5,9 +5,8 @@ Example::
     python tools/dataset_converters/make_synthetic_hand_dataset.py --out data/synthetic_hand --train 2000 --test 200
 
 writes ``train.yaml`` / ``test.yaml`` (+ their ``.img/.hw/.label/.linelist`` TSVs and ``.lineidx`` indexes) and
-``synthetic_meta.json`` under ``--out``: 224 x 224 images, labels with 21 joints (FreiHAND order, wrist first), MANO pose
-(48) and betas (10). Use them with ``MeshTSVDataset(ann_file=..., num_joints=21, num_pose_params=48)`` (the synthetic
-hand config does).
+``synthetic_meta.json`` under ``--out``: 224 x 224 images, labels with 21 joints (FreiHAND order, wrist first), MANO
+pose (48) and betas (10). Use them with ``HandMeshTSVDataset(ann_file=...)`` (the synthetic hand config does).
 """
 import argparse
 import sys

@@ -169,7 +169,8 @@ class SyntheticMeshGenerator:
         self.parameter_sampler = parameter_sampler or (lambda rng: sample_smpl_parameters(rng, self.max_turn))
         self.dataset_name = dataset_name
         if self.camera.size_by not in ('height', 'max_side'):
-            raise ValueError(f"SyntheticCameraConfig.size_by must be 'height' or 'max_side', got {self.camera.size_by!r}")
+            raise ValueError("SyntheticCameraConfig.size_by must be 'height' or 'max_side', got "
+                             f'{self.camera.size_by!r}')
         if self.camera.center_on not in ('root', 'mesh'):
             raise ValueError(f"SyntheticCameraConfig.center_on must be 'root' or 'mesh', got {self.camera.center_on!r}")
         self.faces = _faces(self.body)

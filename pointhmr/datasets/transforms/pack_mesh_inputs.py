@@ -30,7 +30,8 @@ class PackMeshInputs(PackPoseInputs):
     * ``gt_instances`` (numpy, original-image space): ``bboxes`` (1, 4), ``bbox_scores`` (1,), ``keypoints``
       (1, K, 2), ``keypoints_visible`` (1, K) — whichever are present (K = 24 body, 21 hand joints).
     * ``gt_instance_labels`` (float32 tensors): ``keypoints_2d`` (1, K, 3), ``keypoints_3d`` (1, K, 4),
-      ``smpl_pose`` (1, P) (72 SMPL, 48 MANO), ``smpl_betas`` (1, 10), ``has_2d_joints`` / ``has_3d_joints`` / ``has_smpl`` (1,).
+      ``smpl_pose`` (1, P) (72 SMPL, 48 MANO), ``smpl_betas`` (1, 10), ``has_2d_joints`` / ``has_3d_joints`` /
+      ``has_smpl`` (1,).
       Inference inputs (image + box only) get an empty ``gt_instance_labels``.
     * metainfo: ``meta_keys`` found in the results.
     """
