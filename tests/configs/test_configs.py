@@ -38,7 +38,10 @@ def test_config_loads_with_runtime_contract(path):
     assert 'pointhmr' in cfg.custom_imports['imports'] and cfg.custom_imports['allow_failed_imports'] is False
     assert cfg.model.type == 'PointHMR'
     checkpoint = cfg.default_hooks.checkpoint
-    assert (checkpoint.save_best, checkpoint.rule) == ('mesh/PA-MPJPE', 'less')
+    if '_freihand-' in path.name:  # FreiHAND's test labels are hidden: no "best" checkpoint to select
+        assert checkpoint.save_best is None
+    else:
+        assert (checkpoint.save_best, checkpoint.rule) == ('mesh/PA-MPJPE', 'less')
     assert checkpoint.backend_args == dict(backend='atomic_local')
     assert cfg.model_wrapper_cfg.type == 'MMDistributedDataParallel'
     for split in ('val', 'test'):
@@ -47,7 +50,7 @@ def test_config_loads_with_runtime_contract(path):
         assert isinstance(METRICS.build(copy.deepcopy(evaluator)), MeshMetric)
         assert cfg[f'{split}_dataloader'].sampler.get('round_up') is False  # no padding duplicates
     for split in ('train', 'val', 'test'):
-        assert cfg[f'{split}_dataloader'].dataset.type == 'MeshTSVDataset'
+        assert cfg[f'{split}_dataloader'].dataset.type in ('MeshTSVDataset', 'HandMeshTSVDataset')
 
 
 def test_model_configs_match_the_model_defaults():
