@@ -68,9 +68,3 @@ class SMPLMeshInterface:
 def level_sizes(mesh_model: nn.Module) -> Tuple[int, ...]:
     """Vertex counts of the mesh model's ``vertex_levels`` (coarse -> fine), e.g. (431, 1723, 6890)."""
     return tuple(int(mesh_model.sampler.num_vertices[level]) for level in mesh_model.vertex_levels)
-
-
-def mesh_signature(mesh_model: nn.Module) -> Tuple:
-    """What must agree between two mesh models used together (model vs metric): type, sizes, joint sets."""
-    return (getattr(mesh_model, 'model_type', type(mesh_model).__name__), int(mesh_model.num_vertices),
-            tuple(mesh_model.sampler.num_vertices), int(mesh_model.root_keypoint), tuple(mesh_model.joint_indices))
