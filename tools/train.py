@@ -85,7 +85,9 @@ def report_mean_pose_baseline(cfg: Config, runner: Runner) -> None:
         return
     evaluator = cfg.test_evaluator
     body_model = evaluator.get('body_model') if isinstance(evaluator, dict) else None
-    baseline = mean_pose_baseline(cfg.train_dataloader.dataset, cfg.test_dataloader.dataset, body_model=body_model)
+    thresholds = evaluator.get('fscore_thresholds_mm', ()) if isinstance(evaluator, dict) else ()
+    baseline = mean_pose_baseline(cfg.train_dataloader.dataset, cfg.test_dataloader.dataset, body_model=body_model,
+                                  fscore_thresholds_mm=thresholds)
     print_log('final model vs mean-pose baseline (test split):\n' + format_baseline_comparison(metrics, baseline),
               logger='current')
     with open(osp.join(cfg.work_dir, 'mean_pose_baseline.json'), 'w') as f:

@@ -12,7 +12,7 @@ from mmpose.registry import DATASETS, MODELS
 from torch import nn
 
 from pointhmr.body.mesh_model import SMPLMeshInterface
-from pointhmr.evaluation.mesh_metric import center_joints, joint_errors, label_joints, vertex_errors
+from pointhmr.evaluation.mesh_metric import aligned_fscores, center_joints, joint_errors, label_joints, vertex_errors
 
 DatasetLike = Union[BaseDataset, dict]
 
@@ -51,7 +51,8 @@ def _centred_meshes(body_model: nn.Module, pose: np.ndarray, betas: np.ndarray, 
 def mean_pose_baseline(train_dataset: DatasetLike,
                        test_dataset: DatasetLike,
                        body_model: Optional[Union[dict, nn.Module]] = None,
-                       max_samples: Optional[int] = None) -> Dict[str, float]:
+                       max_samples: Optional[int] = None,
+                       fscore_thresholds_mm: Sequence[float] = ()) -> Dict[str, float]:
     """Errors (mm) of predicting the training mean for every test sample, with MeshMetric's protocol.
 
     Args:
@@ -60,6 +61,7 @@ def mean_pose_baseline(train_dataset: DatasetLike,
         body_model: when given (config or module), also the mean root-centred GT mesh -> ``MPVPE`` / ``PA-MPVPE``;
             its joint sets are used for the joints (None = SMPL's: J24 labels, J14 joints, mid-hip alignment).
         max_samples: use at most this many items of each split.
+        fscore_thresholds_mm: also ``F@<t>mm`` of the mean mesh (Procrustes-aligned, as :class:`MeshMetric`).
 
     Returns:
         ``MPJPE`` and ``PA-MPJPE`` (the mean of the root-aligned training joints: J14 mid-hip for SMPL), ``MPVPE`` and
@@ -87,12 +89,18 @@ def mean_pose_baseline(train_dataset: DatasetLike,
         errors = vertex_errors(np.broadcast_to(mean_mesh, gt_meshes.shape), gt_meshes)
         result['MPVPE'] = 1000 * float(errors['mpvpe'].mean())
         result['PA-MPVPE'] = 1000 * float(errors['pa_mpvpe'].mean())
+        if fscore_thresholds_mm:
+            fscores = aligned_fscores(np.broadcast_to(mean_mesh, gt_meshes.shape), gt_meshes,
+                                      [t / 1000.0 for t in fscore_thresholds_mm]).mean(axis=0)
+            result.update({f'F@{t:g}mm': float(f) for t, f in zip(fscore_thresholds_mm, fscores)})
     return result
 
 
 def format_baseline_comparison(model_metrics: Dict[str, float], baseline: Dict[str, float],
-                               names: Sequence[str] = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE')) -> str:
-    """A small text table ``metric | model | mean-pose baseline`` (model keys may carry a ``prefix/``)."""
+                               names: Sequence[str] = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE', 'F@5mm',
+                                                       'F@15mm')) -> str:
+    """A small text table ``metric | model | mean-pose baseline`` (model keys may carry a ``prefix/``; errors in mm,
+    F-scores as fractions)."""
     unprefixed = {key.split('/')[-1]: value for key, value in model_metrics.items()}
     lines = [f'{"metric":<10} {"model (mm)":>12} {"mean-pose baseline (mm)":>25}']
     for name in names:

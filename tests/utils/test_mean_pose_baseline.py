@@ -67,6 +67,16 @@ def test_baseline_predicts_the_training_mean():
     assert result['PA-MPVPE'] == pytest.approx(0.0, abs=1e-2)
 
 
+def test_baseline_fscores_of_the_mean_mesh():
+    rng = np.random.default_rng(0)
+    train = make_items(rng, 4, scale_betas=np.zeros(4))
+    same_shape = make_items(rng, 2, scale_betas=[0.5, 0.5])  # the mean mesh up to scale: perfect after alignment
+    result = mean_pose_baseline(ListDataset(train), ListDataset(same_shape), body_model=ScaledTemplateBody(),
+                                fscore_thresholds_mm=(5, 15))
+    assert result['F@5mm'] == pytest.approx(1.0) and result['F@15mm'] == pytest.approx(1.0)
+    assert 'F@5mm' not in mean_pose_baseline(ListDataset(train), ListDataset(same_shape), body_model=ScaledTemplateBody())
+
+
 def test_baseline_without_body_model_and_without_3d_labels():
     rng = np.random.default_rng(1)
     result = mean_pose_baseline(ListDataset(make_items(rng, 4)), ListDataset(make_items(rng, 2)))
