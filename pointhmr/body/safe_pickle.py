@@ -1,4 +1,4 @@
-"""Restricted loaders for the SMPL-format data files (no arbitrary code runs while reading them).
+"""Readers for the SMPL-format data files, built on the project's one restricted unpickler (``pointhmr.fileio``).
 
 * :func:`load_smpl_pickle` reads an SMPL ``.pkl`` (official v1.0.0 files hold chumpy objects; they become numpy).
 * :func:`load_metro_mesh_downsampling` reads METRO / GraphCMR ``mesh_downsampling.npz`` without ``allow_pickle``.
@@ -6,11 +6,8 @@
 
 Only numpy arrays / dtypes / scalars, scipy sparse matrices (csc, csr, coo) and chumpy objects (mapped to a stub whose
 state must hold the array under ``'x'``) may be reconstructed, plus plain sets that chumpy state may contain; any
-other global raises ``pickle.UnpicklingError``.
+other global raises ``pickle.UnpicklingError`` (the ``SMPL_DATA`` allow-list).
 """
-import codecs
-import copyreg
-import io
 import os
 import pickle
 import zipfile
@@ -21,119 +18,19 @@ import scipy.sparse as sp
 import torch
 from numpy.lib import format as npy_format
 
+from ..fileio.safe_pickle import NUMPY_SCIPY_DATA, SMPL_DATA, ChumpyStub, numpy_core_attr, resolve_chumpy_stubs
+from ..fileio.safe_pickle import restricted_loads as _restricted_loads
+
 PathLike = Union[str, os.PathLike]
 
-
-def numpy_core_attr(submodule: str, name: str) -> Any:
-    """``numpy._core.<submodule>.<name>`` on numpy 2, ``numpy.core.<submodule>.<name>`` on numpy 1."""
-    try:
-        module = __import__(f'numpy._core.{submodule}', fromlist=[name])
-    except ImportError:  # numpy < 2
-        module = __import__(f'numpy.core.{submodule}', fromlist=[name])
-    return getattr(module, name)
-
-
-class ChumpyStub:
-    """Stand-in for chumpy objects (``chumpy.ch.Ch`` and friends); keeps the pickled state only."""
-
-    def __new__(cls, *args, **kwargs):
-        return super().__new__(cls)
-
-    def __init__(self, *args, **kwargs):
-        self.state: Any = None
-
-    def __setstate__(self, state: Any) -> None:
-        self.state = state
-
-    def to_array(self, source: str) -> np.ndarray:
-        state = self.state
-        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
-            state = state[1]  # (dict_state, slot_state) form
-        if isinstance(state, dict) and 'x' in state:
-            return np.asarray(_resolve_stubs(state['x'], source))
-        raise pickle.UnpicklingError(
-            f'{source}: a chumpy object without an array under key "x" cannot be converted to numpy; re-save the file '
-            'with plain numpy arrays (e.g. with chumpy installed: convert every chumpy value with np.array(value)).')
-
-
-_SPARSE_CLASSES = {'csc_matrix': sp.csc_matrix, 'csr_matrix': sp.csr_matrix, 'coo_matrix': sp.coo_matrix}
-_SPARSE_MODULES = ('scipy.sparse', 'scipy.sparse.csc', 'scipy.sparse._csc', 'scipy.sparse.csr', 'scipy.sparse._csr',
-                   'scipy.sparse.coo', 'scipy.sparse._coo')
-_RECONSTRUCTABLE = tuple(_SPARSE_CLASSES.values()) + (np.ndarray, ChumpyStub)
-
-
-def _safe_reconstructor(cls: type, base: type, state: Any) -> Any:
-    """``copyreg._reconstructor`` limited to the allow-listed classes (used by protocol 0/1 pickles)."""
-    if not (isinstance(cls, type) and issubclass(cls, _RECONSTRUCTABLE)) or base not in (object, np.ndarray):
-        raise pickle.UnpicklingError(f'copyreg._reconstructor called with a forbidden class {cls!r} / base {base!r}')
-    return copyreg._reconstructor(cls, base, state)
-
-
-def _allowed_globals() -> Dict[tuple, Any]:
-    reconstruct = numpy_core_attr('multiarray', '_reconstruct')
-    scalar = numpy_core_attr('multiarray', 'scalar')
-    frombuffer = numpy_core_attr('numeric', '_frombuffer')
-    allowed = {('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype, ('_codecs', 'encode'): codecs.encode,
-               ('copyreg', '_reconstructor'): _safe_reconstructor, ('copy_reg', '_reconstructor'): _safe_reconstructor,
-               ('builtins', 'object'): object, ('__builtin__', 'object'): object}
-    for builtins_module in ('builtins', '__builtin__'):  # plain containers that chumpy state dicts may hold
-        allowed[(builtins_module, 'set')] = set
-        allowed[(builtins_module, 'frozenset')] = frozenset
-    for core in ('numpy.core', 'numpy._core'):
-        allowed[(f'{core}.multiarray', '_reconstruct')] = reconstruct
-        allowed[(f'{core}.multiarray', 'scalar')] = scalar
-        allowed[(f'{core}.numeric', '_frombuffer')] = frombuffer
-    for module in _SPARSE_MODULES:
-        for name, cls in _SPARSE_CLASSES.items():
-            allowed[(module, name)] = cls
-    return allowed
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that only reconstructs numpy / scipy.sparse objects (plus chumpy stubs when ``allow_chumpy``)."""
-
-    def __init__(self, file: io.IOBase, source: str, allow_chumpy: bool = True, encoding: str = 'latin1'):
-        super().__init__(file, encoding=encoding)
-        self.source = source
-        self.allow_chumpy = allow_chumpy
-        self._allowed = _allowed_globals()
-
-    def find_class(self, module: str, name: str) -> Any:
-        target = self._allowed.get((module, name))
-        if target is not None:
-            return target
-        if self.allow_chumpy and (module == 'chumpy' or module.startswith('chumpy.')):
-            return ChumpyStub
-        raise pickle.UnpicklingError(
-            f'{self.source}: refusing to load the global "{module}.{name}" (only numpy arrays, scipy sparse matrices '
-            'and chumpy arrays are allowed in SMPL-format pickles). Is this really an SMPL / METRO data file?')
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise pickle.UnpicklingError(f'{self.source}: persistent ids are not allowed in SMPL-format pickles')
-
-
-def _resolve_stubs(obj: Any, source: str) -> Any:
-    """Replace chumpy stubs by numpy arrays inside dicts / lists / tuples / object arrays."""
-    if isinstance(obj, ChumpyStub):
-        return obj.to_array(source)
-    if isinstance(obj, dict):
-        return {key: _resolve_stubs(value, source) for key, value in obj.items()}
-    if isinstance(obj, list):
-        return [_resolve_stubs(value, source) for value in obj]
-    if isinstance(obj, tuple):
-        return tuple(_resolve_stubs(value, source) for value in obj)
-    if isinstance(obj, np.ndarray) and obj.dtype == object:
-        out = np.empty(obj.shape, dtype=object)
-        for index, value in np.ndenumerate(obj):
-            out[index] = _resolve_stubs(value, source)
-        return out
-    return obj
+__all__ = ['ChumpyStub', 'numpy_core_attr', 'restricted_loads', 'load_smpl_pickle', 'load_metro_mesh_downsampling',
+           'load_legacy_adjacency']
 
 
 def restricted_loads(data: bytes, source: str = '<bytes>', allow_chumpy: bool = True) -> Any:
-    """Unpickle ``data`` with :class:`RestrictedUnpickler` and convert chumpy stubs to numpy arrays."""
-    obj = RestrictedUnpickler(io.BytesIO(data), source, allow_chumpy=allow_chumpy).load()
-    return _resolve_stubs(obj, source)
+    """Unpickle SMPL-format ``data`` with the project's restricted unpickler; chumpy objects become numpy arrays."""
+    obj = _restricted_loads(data, SMPL_DATA if allow_chumpy else NUMPY_SCIPY_DATA, source=source)
+    return resolve_chumpy_stubs(obj, source)
 
 
 def load_smpl_pickle(path: PathLike) -> Dict[str, Any]:
