@@ -24,6 +24,7 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from pointhmr.engine import PointHMRRunner  # noqa: E402
 from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
                             find_resume_checkpoint, format_baseline_comparison, load_runner_config,
                             mean_pose_baseline)
@@ -95,7 +96,7 @@ def report_mean_pose_baseline(cfg: Config, runner: Runner) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = PointHMRRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
     if cfg.get('report_mean_pose_baseline', False):
         report_mean_pose_baseline(cfg, runner)

@@ -47,10 +47,18 @@ OFFICIAL_UNUSED_KEYS: Tuple[str, ...] = ('cam_token_embed.weight', 'vertex_token
 
 
 class CheckpointMismatchError(RuntimeError):
-    """A converted state_dict does not match the model (missing / unexpected keys or shape mismatches)."""
+    """A state_dict does not match the model (missing / unexpected keys or shape mismatches).
 
-    def __init__(self, report: 'StateDictMismatch'):
-        super().__init__(report.format())
+    ``source`` (the file) and ``hint`` (how to relax or fix the load) are added to the report when given.
+    """
+
+    def __init__(self, report: 'StateDictMismatch', source: str = '', hint: str = ''):
+        message = report.format()
+        if source:
+            message = f'{source}: {message}'
+        if hint:
+            message = f'{message}\n{hint}'
+        super().__init__(message)
         self.report = report
 
 

@@ -34,11 +34,34 @@ def adapt_config_to_device(cfg: Config, launcher: str = 'none') -> Config:
         wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
         wrapper['device_ids'] = None
         cfg.model_wrapper_cfg = wrapper
+    if launcher != 'none' and not cuda:
+        allow_cpu_distributed()
     if cfg.get('sync_bn') and (not cuda or launcher == 'none'):
         print_log(f'sync_bn={cfg.sync_bn!r} ignored: SyncBatchNorm needs CUDA and a distributed launcher',
                   logger='current')
         cfg.sync_bn = None
     return cfg
+
+
+def allow_cpu_distributed() -> None:
+    """Let mmengine 0.10.7's ``init_dist`` run on a CPU-only torch 2.13.0 build (process-wide; launcher code only).
+
+    ``init_dist`` calls ``torch.cuda.set_device(local_rank)``, which raises ``AttributeError`` on CPU builds; it is
+    replaced by a no-op when CUDA is unavailable and the installed torch is the version this was written for.
+    """
+    from ..compat import installed_version
+    if torch.cuda.is_available() or getattr(torch.cuda.set_device, '_pointhmr_cpu_noop', False):
+        return
+    if installed_version('torch') != '2.13.0':
+        print_log(f'allow_cpu_distributed: written for torch 2.13.0, found {installed_version("torch")}; '
+                  'torch.cuda.set_device left unchanged', logger='current', level=30)
+        return
+
+    def set_device(*args, **kwargs) -> None:
+        """No-op: this torch build has no CUDA (see pointhmr.utils.runtime.allow_cpu_distributed)."""
+
+    set_device._pointhmr_cpu_noop = True
+    torch.cuda.set_device = set_device
 
 
 def find_resume_checkpoint(work_dir: str) -> Optional[str]:
@@ -70,7 +93,7 @@ def _runner_settings() -> set:
     """Top-level settings mmengine's Runner reads (may be added by ``--cfg-options`` although absent)."""
     from mmengine.runner import Runner
     names = set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
-    return names | {'model_wrapper_cfg', 'compile', 'sync_bn', 'runner_type', 'custom_imports'}
+    return names | {'model_wrapper_cfg', 'compile', 'sync_bn', 'runner_type', 'custom_imports', 'load_strict'}
 
 
 def _describe_missing(path: str, parent: Any, segment: str) -> str:

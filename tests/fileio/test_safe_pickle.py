@@ -9,25 +9,14 @@ from pointhmr.fileio.safe_pickle import (OFFICIAL_CHECKPOINT, SMPL_DATA, AllowLi
                                          UnsafePickleError, restricted_loads)
 
 
-def getattr_exec_chain(code: str) -> bytes:
-    """Protocol-2 pickle of ``getattr(getattr(getattr, '__self__'), 'exec')(code)``."""
-
-    def text(value: str) -> bytes:
-        data = value.encode()
-        return b'X' + len(data).to_bytes(4, 'little') + data
-
-    g = b'cbuiltins\ngetattr\n'
-    return (b'\x80\x02' + g + g + g + text('__self__') + b'\x86R' + text('exec') + b'\x86R' + text(code) + b'\x85R.')
-
-
-def test_chain_really_runs_code_with_plain_pickle(tmp_path):
+def test_chain_really_runs_code_with_plain_pickle(tmp_path, getattr_exec_chain):
     marker = tmp_path / 'ran'
     pickle.loads(getattr_exec_chain(f'open({str(marker)!r}, "w").close()'))
     assert marker.exists()  # the payload is real: the refusals below are what protects us
 
 
 @pytest.mark.parametrize('allow_list', [SMPL_DATA, OFFICIAL_CHECKPOINT], ids=['smpl', 'checkpoint'])
-def test_getattr_chain_is_refused(allow_list, tmp_path):
+def test_getattr_chain_is_refused(allow_list, tmp_path, getattr_exec_chain):
     marker = tmp_path / 'ran'
     with pytest.raises(UnsafePickleError, match='builtins.getattr'):
         restricted_loads(getattr_exec_chain(f'open({str(marker)!r}, "w").close()'), allow_list, source='evil.pkl')
@@ -41,7 +30,7 @@ def test_builtin_functions_are_refused_even_when_listed():
             restricted_loads(f'c{module}\n{name}\n.'.encode(), careless)
 
 
-def test_torch_process_wide_safe_globals_do_not_widen_the_lists():
+def test_torch_process_wide_safe_globals_do_not_widen_the_lists(getattr_exec_chain):
     with torch.serialization.safe_globals([getattr, eval]):
         with pytest.raises(UnsafeCheckpointError, match='builtins.getattr'):
             restricted_loads(getattr_exec_chain('print(1)'), OFFICIAL_CHECKPOINT)

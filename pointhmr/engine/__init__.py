@@ -1,0 +1,9 @@
+"""pointhmr.engine: the project's Runner and safe checkpoint loading."""
+from .checkpoint_io import (check_resumable, drop_config_text, load_checkpoint_file, load_model_weights,
+                            make_message_hub_portable, mmengine_checkpoint_globals, restore_message_hub)
+from .runner import PointHMRRunner, check_dataset_not_empty
+
+__all__ = [
+    'PointHMRRunner', 'check_dataset_not_empty', 'check_resumable', 'drop_config_text', 'load_checkpoint_file',
+    'load_model_weights', 'make_message_hub_portable', 'mmengine_checkpoint_globals', 'restore_message_hub'
+]
