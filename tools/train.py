@@ -27,7 +27,7 @@ from mmengine.runner import Runner  # noqa: E402
 from pointhmr.engine import PointHMRRunner  # noqa: E402
 from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
                             find_resume_checkpoint, format_baseline_comparison, load_runner_config,
-                            mean_pose_baseline)
+                            mean_pose_baseline, remove_interrupted_saves)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,6 +59,8 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.auto_scale_lr.enable = True
 
     if args.resume is not None:
+        if osp.isdir(cfg.work_dir):
+            remove_interrupted_saves(cfg.work_dir)
         if args.resume == 'auto':
             checkpoint = find_resume_checkpoint(cfg.work_dir)
             if checkpoint is None:

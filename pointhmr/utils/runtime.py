@@ -6,7 +6,8 @@ import inspect
 import os
 import os.path as osp
 import re
-from typing import Any, Optional, Sequence
+import zipfile
+from typing import Any, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -64,29 +65,59 @@ def allow_cpu_distributed() -> None:
     torch.cuda.set_device = set_device
 
 
+def is_complete_checkpoint(path: str) -> bool:
+    """True when ``path`` is a complete torch zip checkpoint (every member's CRC checks out); reads the whole file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            return any(name.endswith('data.pkl') for name in names) and archive.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+        return False
+
+
 def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint ``--resume auto`` continues from, or None when ``work_dir`` holds none.
 
-    Uses the ``last_checkpoint`` pointer written by mmengine's CheckpointHook when it names an existing file; otherwise
-    (pointer missing, empty or stale) the ``epoch_N.pth`` / ``iter_N.pth`` with the largest N (temporary files of an
-    interrupted atomic save are ignored).
+    Uses the ``last_checkpoint`` pointer written by mmengine's CheckpointHook when it names a complete checkpoint;
+    otherwise (pointer missing, empty or stale, or the file corrupt) the complete ``epoch_N.pth`` / ``iter_N.pth``
+    with the largest N. Corrupt files are skipped with a warning; temporary files of an interrupted atomic save are
+    ignored.
     """
+    ordered = []
     pointer = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(pointer):
         with open(pointer) as f:
             named = f.read().strip()
         if named:
-            named = named if osp.isabs(named) else osp.join(work_dir, named)
-            if osp.isfile(named):
-                return named
+            ordered.append(named if osp.isabs(named) else osp.join(work_dir, named))
     candidates = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         match = _CHECKPOINT_NAME.match(osp.basename(path))
         if match:
             candidates.append((int(match.group(2)), osp.getmtime(path), path))
-    if not candidates:
-        return None
-    return max(candidates)[2]
+    ordered += [path for _, _, path in sorted(candidates, reverse=True)]
+    for path in ordered:
+        if not osp.isfile(path):
+            continue
+        if is_complete_checkpoint(path):
+            return path
+        print_log(f'--resume auto: skipping {path}: truncated or corrupt checkpoint', logger='current', level=30)
+    return None
+
+
+def remove_interrupted_saves(work_dir: str) -> List[str]:
+    """Delete temporary files left in ``work_dir`` by atomic saves that were killed; returns their paths."""
+    removed = []
+    for path in glob.glob(osp.join(work_dir, '.*.tmp')) + glob.glob(osp.join(work_dir, '*.pth.tmp*')):
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    if removed:
+        print_log(f'removed {len(removed)} temporary file(s) of interrupted checkpoint saves: {removed}',
+                  logger='current')
+    return removed
 
 
 def _runner_settings() -> set:

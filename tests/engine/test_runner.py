@@ -78,3 +78,23 @@ def test_load_from_is_strict_with_a_readable_report(trained, tmp_path, make_runn
 def test_empty_training_set_fails_at_start(tmp_path, make_runner):
     with pytest.raises(ValueError, match=r"ToyDataset \(ann_file 'toy.yaml'\) has no samples"):
         make_runner(tmp_path, max_iters=2, dataset_size=0).train()
+
+
+def test_kill_during_rotation_with_one_kept_checkpoint_leaves_the_previous_one(tmp_path, make_runner, monkeypatch):
+    from pointhmr.utils import atomic_checkpoint
+    real_write, saves = atomic_checkpoint.atomic_write_bytes, []
+
+    def write(path, data):
+        if str(path).endswith('.pth'):
+            saves.append(path)
+            if len(saves) == 2:
+                raise KeyboardInterrupt('killed while writing the second checkpoint')
+        real_write(path, data)
+
+    monkeypatch.setattr(atomic_checkpoint, 'atomic_write_bytes', write)
+    hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False, max_keep_ckpts=1,
+                                 backend_args=dict(backend='atomic_local')))
+    with pytest.raises(KeyboardInterrupt):
+        make_runner(tmp_path, max_iters=3, default_hooks=hooks).train()
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['iter_1.pth']
+    assert torch.load(tmp_path / 'iter_1.pth', weights_only=True)['meta']['iter'] == 1

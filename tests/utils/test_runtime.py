@@ -5,11 +5,11 @@ import torch
 from mmengine.config import Config
 
 from pointhmr.utils.runtime import adapt_config_to_device, check_cfg_options, check_dataset_files, \
-    find_resume_checkpoint
+    find_resume_checkpoint, remove_interrupted_saves
 
 
 def touch(path, mtime=None):
-    path.write_bytes(b'x')
+    torch.save({'meta': {'name': path.name}, 'state_dict': {'w': torch.full((64, ), 7.0)}}, path)
     if mtime is not None:
         os.utime(path, (mtime, mtime))
 
@@ -18,7 +18,7 @@ def test_find_resume_checkpoint_prefers_valid_pointer(tmp_path):
     assert find_resume_checkpoint(str(tmp_path)) is None
     touch(tmp_path / 'iter_2.pth')
     touch(tmp_path / 'iter_10.pth')
-    touch(tmp_path / 'iter_11.pth.tmp-99')  # interrupted save
+    (tmp_path / 'iter_11.pth.tmp-99').write_bytes(b'x')  # interrupted save
     touch(tmp_path / 'best_mesh_PA-MPJPE_iter_10.pth')
     assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')  # numeric, not lexical order
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
@@ -27,6 +27,31 @@ def test_find_resume_checkpoint_prefers_valid_pointer(tmp_path):
     assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
     (tmp_path / 'last_checkpoint').write_text('')  # truncated pointer
     assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+
+
+def test_resume_auto_falls_back_from_a_corrupt_latest_checkpoint(tmp_path):
+    touch(tmp_path / 'iter_1.pth')
+    touch(tmp_path / 'iter_2.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+    good = (tmp_path / 'iter_2.pth').read_bytes()
+    (tmp_path / 'iter_2.pth').write_bytes(good[:len(good) // 2])  # truncated
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_1.pth')
+    flipped = bytearray(good)
+    flipped[good.index(torch.full((1, ), 7.0).numpy().tobytes())] ^= 0xFF  # same size, one weight damaged
+    (tmp_path / 'iter_2.pth').write_bytes(bytes(flipped))
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_1.pth')
+    (tmp_path / 'iter_1.pth').write_bytes(b'')
+    assert find_resume_checkpoint(str(tmp_path)) is None
+
+
+def test_remove_interrupted_saves(tmp_path):
+    touch(tmp_path / 'iter_1.pth')
+    for name in ('.iter_2.pth.abc123.tmp', 'iter_3.pth.tmp-99', '.last_checkpoint.x.tmp'):
+        (tmp_path / name).write_bytes(b'partial')
+    (tmp_path / 'notes.tmp.txt').write_text('keep')
+    removed = remove_interrupted_saves(str(tmp_path))
+    assert len(removed) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_1.pth', 'notes.tmp.txt']
 
 
 def make_cfg():
