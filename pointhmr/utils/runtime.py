@@ -7,7 +7,7 @@ import os
 import os.path as osp
 import re
 import zipfile
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -134,11 +134,50 @@ def _describe_missing(path: str, parent: Any, segment: str) -> str:
     return f'{path!r}: {segment!r} does not exist{hint}'
 
 
+def _component_parameters(node: dict) -> Optional[Tuple[set, bool]]:
+    """(argument names, accepts **kwargs) of the class a config dict builds, or None when it cannot be resolved."""
+    type_ = node.get('type')
+    cls = type_ if isinstance(type_, type) else None
+    if isinstance(type_, str):
+        from mmpose import registry
+        for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS',
+                     'OPTIM_WRAPPERS', 'OPTIMIZERS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS', 'LOOPS', 'KEYPOINT_CODECS',
+                     'LOG_PROCESSORS', 'RUNNERS'):
+            found = getattr(registry, name, None)
+            cls = found.get(type_) if found is not None else None
+            if cls is not None:
+                break
+    if cls is None:
+        return None
+    try:
+        parameters = inspect.signature(cls.__init__ if isinstance(cls, type) else cls).parameters
+    except (TypeError, ValueError):
+        return None
+    names = {n for n, p in parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)} - {'self'}
+    return names, any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+
+
+def _check_new_leaf(path: str, node: dict, segment: str) -> Optional[str]:
+    """Error text when a new last key of ``--cfg-options`` looks like a typo or is no argument of the component."""
+    component = _component_parameters(node)
+    known = set(map(str, node.keys())) | (component[0] if component else set())
+    if segment in known:
+        return None
+    close = difflib.get_close_matches(segment, sorted(known), n=3, cutoff=0.8)
+    if close:
+        return f'{path!r}: {segment!r} does not exist; did you mean {", ".join(repr(c) for c in close)}?'
+    if component is not None and not component[1]:
+        return f'{path!r}: {segment!r} is not an argument of {node.get("type")!r} (arguments: {sorted(component[0])})'
+    return None
+
+
 def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
     """Reject ``--cfg-options`` keys that would silently create settings nobody reads.
 
     Every dotted key must name an existing top-level setting and existing intermediate dicts / list indices; only the
-    last segment may be new (a new argument of a built component, e.g. ``train_dataloader.dataset.max_samples=8``).
+    last segment may be new: an argument of the component the dict builds (e.g. ``train_dataloader.dataset.
+    max_samples=8``). A new last segment that closely resembles an existing key or argument (a typo such as
+    ``default_hooks.checkpoint.intervall``), or that the component's class does not accept, is an error.
 
     Raises:
         KeyError: naming every unknown key, with close matches.
@@ -158,6 +197,10 @@ def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
                 if segment not in node:
                     if not is_leaf or (depth == 0 and segment not in _runner_settings()):
                         errors.append(_describe_missing(key, node, segment))
+                    elif depth > 0:
+                        problem = _check_new_leaf(key, node, segment)
+                        if problem:
+                            errors.append(problem)
                     break
                 node = node[segment]
             else:

@@ -75,6 +75,22 @@ def test_check_cfg_options_names_unknown_keys():
         check_cfg_options(cfg, {'unknown_top': 1})
 
 
+def test_misspelt_last_key_fails_at_start():
+    cfg = Config(dict(default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+                      train_dataloader=dict(dataset=dict(type='MeshTSVDataset', ann_file='a.yaml')),
+                      train_cfg=dict(by_epoch=False, max_iters=10)))
+    check_cfg_options(cfg, {'default_hooks.checkpoint.max_keep_ckpts': 1, 'train_cfg.val_interval': 5,
+                            'train_dataloader.dataset.lazy_init': True})
+    with pytest.raises(KeyError, match="'intervall' does not exist; did you mean 'interval'"):
+        check_cfg_options(cfg, {'default_hooks.checkpoint.intervall': 2})  # CheckpointHook takes **kwargs
+    with pytest.raises(KeyError, match="'max_sample' does not exist; did you mean 'max_samples'"):
+        check_cfg_options(cfg, {'train_dataloader.dataset.max_sample': 2})
+    with pytest.raises(KeyError, match="'colour' is not an argument of 'MeshTSVDataset'"):
+        check_cfg_options(cfg, {'train_dataloader.dataset.colour': 2})
+    with pytest.raises(KeyError, match="did you mean 'max_iters'"):
+        check_cfg_options(cfg, {'train_cfg.max_iter': 2})
+
+
 def test_check_dataset_files(tmp_path):
     cfg = make_cfg()
     with pytest.raises(FileNotFoundError, match=r'train_dataloader\.dataset\.ann_file .*d/a\.yaml'):
