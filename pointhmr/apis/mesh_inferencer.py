@@ -63,19 +63,33 @@ class MeshInferencer:
         body = self.model.head.body_model
         return int(getattr(body, 'num_vertices', int(self.faces.max()) + 1))
 
+    #: longest side of a rendered image; larger inputs are drawn downscaled (renderer memory grows with the pixels)
+    MAX_RENDER_SIDE = 1920
+
     def visualize(self,
                   img: ImageInput,
                   results: Dict[str, np.ndarray],
                   side_view: bool = True,
                   draw_bboxes: bool = True,
-                  alpha: float = 0.9) -> np.ndarray:
-        """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights."""
+                  alpha: float = 0.9,
+                  max_side: Optional[int] = MAX_RENDER_SIDE) -> np.ndarray:
+        """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights.
+
+        Images whose longest side exceeds ``max_side`` (None = no limit) are drawn at that size: the results keep
+        their full-resolution coordinates, only the picture is smaller.
+        """
         image, _ = load_image(img)
         vertices, cameras = results['vertices'], results['mesh_cameras']
         centers, scales = results['input_centers'], results['input_scales']
+        bboxes = np.asarray(results['bboxes'], dtype=np.float64)
+        factor = 1.0 if max_side is None else min(1.0, max_side / max(image.shape[:2]))
+        if factor < 1.0:  # crop centres / sizes / boxes are pixels; the crop cameras are unit-free
+            size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            centers, scales, bboxes = (np.asarray(a, dtype=np.float64) * factor for a in (centers, scales, bboxes))
         front, _ = render_people(image, vertices, self.faces, cameras, centers, scales, alpha=alpha)
         if draw_bboxes:
-            for box in results['bboxes']:
+            for box in bboxes:
                 if np.all(np.isfinite(box)):
                     x1, y1, x2, y2 = (int(round(v)) for v in box)
                     cv2.rectangle(front, (x1, y1), (x2, y2), (0, 200, 0), max(1, image.shape[0] // 300))

@@ -16,6 +16,8 @@ Name mapping (official -> pointhmr): ``backbone.*`` is identical (mmpose ``HRNet
 heads and ``cam_layer`` move under ``neck.``, the token embeddings and the transformer under ``head.``.
 """
 import os
+import pickle
+import zipfile
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -119,7 +121,7 @@ def load_official_checkpoint(path: PathLike) -> 'OrderedDict[str, Tensor]':
     Raises:
         FileNotFoundError: ``path`` does not exist.
         UnsafeCheckpointError: a pickled file references a global outside the allow-list (nothing from it was run).
-        ValueError: the file holds no recognisable weights.
+        ValueError: the file is empty, truncated or holds no recognisable weights.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -127,8 +129,17 @@ def load_official_checkpoint(path: PathLike) -> 'OrderedDict[str, Tensor]':
                                 'model.bin or state_dict.bin')
     # one loader for both layouts: torch's zip/legacy reader with the project's restricted unpickler (never torch's
     # process-wide weights-only registry, which other code may have widened)
-    obj = torch.load(path, map_location='cpu', weights_only=False,
-                     pickle_module=restricted_pickle_module(OFFICIAL_CHECKPOINT, path))
+    if os.path.getsize(path) == 0:
+        raise ValueError(f'official checkpoint {path!r} is empty (0 bytes): the download or copy was cut off; fetch it '
+                         'again')
+    try:
+        obj = torch.load(path, map_location='cpu', weights_only=False,
+                         pickle_module=restricted_pickle_module(OFFICIAL_CHECKPOINT, path))
+    except UnsafeCheckpointError:
+        raise
+    except (EOFError, RuntimeError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as error:
+        raise ValueError(f'cannot read official checkpoint {path!r} ({type(error).__name__}: {error}); the file is '
+                         'truncated or not a PyTorch checkpoint: fetch it again') from error
     return strip_module_prefix(extract_state_dict(obj, source=path))
 
 
