@@ -11,7 +11,8 @@ Person boxes come from the mmdet detector when given, else from ``--bboxes`` (JS
 boxes used for every image/frame, or a dict keyed by image file name, image stem or frame index), else the whole
 image is one person. Per image ``<stem>`` it writes to the output folder:
 
-* ``<stem>_mesh.jpg``: mesh overlay (all people, nearer in front) and, unless ``--no-side-view``, a side view;
+* ``<stem>_mesh.jpg``: mesh overlay (all people, nearer in front) and, unless ``--no-side-view``, a side view (drawn
+  at most 1920 px on the long side);
 * ``<stem>_results.npz`` / ``.json``: vertices (pelvis-centred metres, camera frame x right, y down), 3D joints, 2D
   keypoints, cameras, boxes, ... (``pointhmr.apis.results.RESULT_FIELDS``), nearest person first;
 * ``meshes/<stem>_person<i>.obj|ply`` (``--export``).

@@ -1,4 +1,4 @@
-"""Fixes for the pinned OpenMMLab stack, each for one exact library version (see README "Installation notes").
+"""Fixes for the pinned OpenMMLab stack, each for one exact library version (see docs/security.md).
 
 Applied on ``import pointhmr``; a patch applies only when the library version it was written for is installed
 (otherwise it is skipped with a warning, so an upgrade is re-checked instead of silently patched). Each patch has a
