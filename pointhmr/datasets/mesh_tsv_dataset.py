@@ -252,7 +252,8 @@ class MeshTSVDataset(BaseDataset):
                     bbox=np.concatenate([center - side / 2, center + side / 2], axis=1).astype(np.float32),
                     bbox_score=np.ones((1, ), dtype=np.float32),
                     keypoints=joints_2d[None, :, :2].copy(),
-                    keypoints_visible=(joints_2d[None, :, 2] * ann['has_2d_joints']).astype(np.float32),
+                    # the label's confidences; MeshTopdownAffine decides how has_2d_joints applies
+                    keypoints_visible=joints_2d[None, :, 2].astype(np.float32),
                     keypoints_3d=joints_3d[None].copy(),
                     smpl_pose=ann['pose'].copy(),
                     smpl_betas=ann['betas'].copy(),

@@ -14,6 +14,10 @@ Two crop modes (``crop_mode``):
   converted official checkpoints. Labels use the affine of the box actually cut, so they stay aligned with the pixels
   (the official labels use the exact square, i.e. they sit -0.75 to +0.38 crop pixels off the official pixels).
 
+2D confidences (``has_2d_joints_mode``): ``'mask'`` (default) multiplies the per-joint confidences by the sample's
+``has_2d_joints`` flag, so a sample without 2D joints never trains the 2D terms; ``'official'`` ignores the flag like
+the official loss (confidences only).
+
 Deliberate difference from the official code (both modes): 2D labels are not truncated to integer pixels and shifted
 by +1 (GraphCMR's quirk, about +0.5 px on average).
 """
@@ -30,6 +34,7 @@ from pointhmr.codecs import WeakPerspectiveCodec
 from .official_crop import official_crop
 
 CROP_MODES = ('exact', 'official')
+HAS_2D_JOINTS_MODES = ('mask', 'official')
 
 
 def rotation_about_z(rotation_deg: float) -> np.ndarray:
@@ -104,7 +109,7 @@ class MeshTopdownAffine(BaseTransform):
       width/height in image pixels; ``'official'`` mode: the integer box, whose sides may differ by a pixel),
       ``flip``, ``rotation``, ``crop_matrix`` (2x3, image -> crop pixels);
     * ``transformed_keypoints`` (1, 24, 2) crop pixels and ``keypoints_2d`` (1, 24, 3) normalised [-1, 1]
-      (``WeakPerspectiveCodec``) + confidence, sides swapped when flipped;
+      (``WeakPerspectiveCodec``) + confidence (see ``has_2d_joints_mode``), sides swapped when flipped;
     * ``keypoints_3d`` (1, 24, 4) pelvis-centred and augmented; ``smpl_pose`` (72,) augmented.
 
     ``keypoints`` / ``keypoints_visible`` stay in original-image pixels (they become ``gt_instances``).
@@ -113,9 +118,13 @@ class MeshTopdownAffine(BaseTransform):
         input_size: network input ``(w, h)``.
         crop_mode: ``'exact'`` (one warp of the exact box) or ``'official'`` (the official integer box + resize;
             square ``input_size`` only). See the module docstring.
+        has_2d_joints_mode: ``'mask'`` (confidence x ``has_2d_joints``) or ``'official'`` (confidence only).
     """
 
-    def __init__(self, input_size: Tuple[int, int] = (224, 224), crop_mode: str = 'exact') -> None:
+    def __init__(self,
+                 input_size: Tuple[int, int] = (224, 224),
+                 crop_mode: str = 'exact',
+                 has_2d_joints_mode: str = 'mask') -> None:
         super().__init__()
         if len(input_size) != 2 or min(input_size) <= 0:
             raise ValueError(f'input_size must be (w, h) with positive entries, got {input_size}')
@@ -123,6 +132,9 @@ class MeshTopdownAffine(BaseTransform):
             raise ValueError(f'crop_mode must be one of {CROP_MODES}, got {crop_mode!r}')
         if crop_mode == 'official' and input_size[0] != input_size[1]:
             raise ValueError(f"crop_mode='official' crops squares only; got input_size={input_size}")
+        if has_2d_joints_mode not in HAS_2D_JOINTS_MODES:
+            raise ValueError(f'has_2d_joints_mode must be one of {HAS_2D_JOINTS_MODES}, got {has_2d_joints_mode!r}')
+        self.has_2d_joints_mode = has_2d_joints_mode
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.crop_mode = crop_mode
         self.codec = WeakPerspectiveCodec(input_size=self.input_size)
@@ -176,6 +188,8 @@ class MeshTopdownAffine(BaseTransform):
             keypoints = np.asarray(results['keypoints'], dtype=np.float64).reshape(1, NUM_J24, 2)
             visible = results.get('keypoints_visible')
             visible = np.ones((1, NUM_J24)) if visible is None else np.asarray(visible).reshape(1, NUM_J24)
+            if self.has_2d_joints_mode == 'mask' and 'has_2d_joints' in results:
+                visible = visible * float(np.asarray(results['has_2d_joints']).reshape(-1)[0])
             crop_points = apply_affine(keypoints, matrix)
             if flip:
                 crop_points, visible = crop_points[:, J24_FLIP_PERM], visible[:, J24_FLIP_PERM]
@@ -208,4 +222,5 @@ class MeshTopdownAffine(BaseTransform):
         return np.ascontiguousarray(crop), matrix, box_center, box_size
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(input_size={self.input_size}, crop_mode={self.crop_mode!r})'
+        return (f'{self.__class__.__name__}(input_size={self.input_size}, crop_mode={self.crop_mode!r}, '
+                f'has_2d_joints_mode={self.has_2d_joints_mode!r})')
