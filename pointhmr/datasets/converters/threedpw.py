@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from ...body.safe_pickle import load_3dpw_sequence
+from ...body.safe_pickle import THREEDPW_SEQUENCE_KEYS, load_3dpw_sequence
 from .metro_writer import MetroSample
 
 #: rows of cat(SMPL regressor (24), extra regressor (14)) applied to the mesh -> J24 (GraphCMR / METRO get_joints)
@@ -121,9 +121,8 @@ def threedpw_samples(sequence_dir: str,
     sequences = []
     for path in paths:
         data = load_3dpw_sequence(path)
-        sequences.append((path, {key: data[key] for key in ('sequence', 'genders', 'poses', 'betas', 'cam_poses',
-                                                           'cam_intrinsics', 'jointPositions', 'img_frame_ids',
-                                                           'campose_valid')}))
+        # keep only what the rows need (the files also hold clothed templates and 60 Hz poses)
+        sequences.append((path, {key: data[key] for key in THREEDPW_SEQUENCE_KEYS}))
     total = int(sum(np.asarray(v, dtype=bool).sum() for _, d in sequences for v in d['campose_valid']))
 
     def rows() -> Iterator[MetroSample]:

@@ -15,3 +15,19 @@ def write_jpeg():
         return cv2.imread(str(path), cv2.IMREAD_COLOR)
 
     return write
+
+
+@pytest.fixture
+def load_tool():
+    """Import a script of tools/dataset_converters/ by file name."""
+    import importlib.util
+    from pathlib import Path
+
+    def load(name):
+        path = Path(__file__).parents[3] / 'tools' / 'dataset_converters' / f'{name}.py'
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

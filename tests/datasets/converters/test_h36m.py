@@ -93,14 +93,9 @@ def test_malformed_npz(tmp_path, write_jpeg, change, error, match):
         load_h36m_npz(str(tmp_path / 'junk.npz'))
 
 
-def test_cli(tmp_path, write_jpeg):
-    import importlib.util
-    from pathlib import Path
+def test_cli(tmp_path, write_jpeg, load_tool):
     npz, _, _ = _source(tmp_path, write_jpeg)
-    tool = Path(__file__).parents[3] / 'tools' / 'dataset_converters' / 'h36m_to_metro.py'
-    spec = importlib.util.spec_from_file_location('h36m_to_metro', tool)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool('h36m_to_metro')
     out = tmp_path / 'cli'
     assert module.main([npz, '--img-root', str(tmp_path / 'h36m'), '--out', str(out), '--quiet']) == 0
     assert len(MeshTSVDataset(ann_file=str(out / 'valid.protocol2.yaml'))) == 3
