@@ -33,7 +33,7 @@ def official_crop(img: np.ndarray, center: np.ndarray, side: float, rotation: fl
                   res: int) -> Tuple[np.ndarray, np.ndarray]:
     """Cut and resize the official crop; return ``(crop, matrix)``.
 
-    ``crop`` is the float64 ``(res, res, C)`` image before any rounding; ``matrix`` the 2x3 affine (continuous pixel
+    ``crop`` is the floating-point ``(res, res, C)`` image before any rounding; ``matrix`` the 2x3 affine (continuous pixel
     convention, pixel ``i`` covers ``[i, i + 1)``) from image pixels to crop pixels of the box actually cut.
     """
     if side <= 0 or not np.isfinite(side):
@@ -47,9 +47,9 @@ def official_crop(img: np.ndarray, center: np.ndarray, side: float, rotation: fl
     top_left, bottom_right = ul - pad, br + pad
     width, height = (bottom_right - top_left).tolist()
     channels = img.shape[2:] if img.ndim == 3 else ()
-    # float64 like the official buffer (np.zeros): OpenCV rotates float32 and float64 images differently (up to
-    # several grey levels), the float64 path is the official one
-    buffer = np.zeros((height, width) + channels, dtype=np.float64)
+    # rotated crops: float64 like the official buffer (np.zeros), because OpenCV rotates float32 and float64 images
+    # differently (up to several grey levels); the resize alone agrees to 1e-4 grey levels, so float32 saves memory
+    buffer = np.zeros((height, width) + channels, dtype=np.float64 if rotation != 0 else np.float32)
     img_h, img_w = img.shape[:2]
     x0, x1 = max(0, top_left[0]), min(img_w, bottom_right[0])
     y0, y1 = max(0, top_left[1]), min(img_h, bottom_right[1])
