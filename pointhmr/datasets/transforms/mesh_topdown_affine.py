@@ -12,7 +12,8 @@ Two crop modes (``crop_mode``):
 * ``'official'``: the official code's integer box + bilinear resize, rotate-then-resize with padding for rotated crops,
   flip and pixel noise applied to the float crop, rounded to uint8 once (:mod:`.official_crop`). Use it to evaluate
   converted official checkpoints. Labels use the affine of the box actually cut, so they stay aligned with the pixels
-  (the official labels use the exact square, i.e. they sit -0.75 to +0.38 crop pixels off the official pixels).
+  (the official labels use the exact square, so they sit off the official pixels by the corner truncation: up to one
+  image pixel, ``224 / side`` crop pixels).
 
 2D confidences (``has_2d_joints_mode``): ``'mask'`` (default) multiplies the per-joint confidences by the sample's
 ``has_2d_joints`` flag, so a sample without 2D joints never trains the 2D terms; ``'official'`` ignores the flag like
