@@ -38,8 +38,8 @@ def official_crop(img: np.ndarray, center: np.ndarray, side: float, rotation: fl
                   res: int) -> Tuple[np.ndarray, np.ndarray]:
     """Cut and resize the official crop; return ``(crop, matrix)``.
 
-    ``crop`` is the floating-point ``(res, res, C)`` image before any rounding; ``matrix`` the 2x3 affine (continuous pixel
-    convention, pixel ``i`` covers ``[i, i + 1)``) from image pixels to crop pixels of the box actually cut.
+    ``crop`` is the floating-point ``(res, res, C)`` image before any rounding; ``matrix`` the 2x3 affine (continuous
+    pixel convention, pixel ``i`` covers ``[i, i + 1)``) from image pixels to crop pixels of the box actually cut.
     """
     if side <= 0 or not np.isfinite(side):
         raise ValueError(f'official crop: box side must be positive, got {side}')
