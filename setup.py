@@ -1,7 +1,10 @@
 """pointhmr: PointHMR (CVPR 2023) 3D human mesh recovery as an MMEngine / mmpose plugin.
 
-Install with ``bash tools/install.sh`` (see README): the OpenMMLab stack on CPU torch needs a few steps that plain
-dependency resolution cannot do (mmcv built with ops, xtcocotools rebuilt for numpy 2, mmpose without chumpy).
+``install_requires`` lists only what pip can resolve by itself (requirements/runtime.txt: pure-Python / manylinux
+packages, none of which pulls torch or chumpy). As in OpenMMLab packages, torch and the compiled OpenMMLab stack are
+prerequisites, not requirements: ``bash tools/install.sh`` installs the pinned, tested stack (requirements/stack.txt:
+CPU torch, mmcv with ops, xtcocotools for numpy 2, mmdet/mmpose without chumpy, smplx) and then this package.
+Extras: ``tests`` (requirements/tests.txt) and ``deploy`` (requirements/deploy.txt: onnx, onnxruntime).
 """
 from pathlib import Path
 
@@ -32,11 +35,13 @@ setup(
     packages=find_packages(include=['pointhmr', 'pointhmr.*']),
     include_package_data=True,
     package_data={'pointhmr': ['py.typed']},
-    install_requires=read_requirements('stack.txt') + read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt')},
+    install_requires=read_requirements('runtime.txt'),
+    extras_require={
+        'tests': read_requirements('tests.txt'),
+        'deploy': read_requirements('deploy.txt'),
+    },
     classifiers=[
         'Programming Language :: Python :: 3.11',
-        'License :: OSI Approved :: MIT License',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
     ],
     zip_safe=False,
