@@ -2,7 +2,8 @@
 
 Example (CPU, small repetition counts so it finishes in a few minutes on 2 cores)::
 
-    python tools/benchmark.py --device cpu --iters 2 --warmup 1 --batch-sizes 1 16 --train-batch-size 2 --reference
+    python tools/analysis_tools/benchmark.py --device cpu --iters 2 --warmup 1 --batch-sizes 1 16 \
+        --train-batch-size 2 --reference
 
 ``--reference`` also times a deliberately straightforward port of the official forward pass (sharing our weights):
 sine encodings recomputed from a padding mask every call, the 112x112 loss heatmap always built, sequence-first
@@ -40,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import pointhmr  # noqa: E402,F401  (registers the modules, applies the CPU compatibility fixes)
 from pointhmr.models.layers import plain_inference  # noqa: E402
