@@ -8,6 +8,7 @@ TOOL_PATH = re.compile(r'\btools/[\w./-]+?\.(?:py|sh)\b')
 
 def mentioned_tool_paths():
     sources = [REPO_ROOT / 'README.md', *sorted((REPO_ROOT / 'docs').rglob('*.md'))]
+    sources += sorted((REPO_ROOT / 'configs').rglob('*.md'))
     for folder in ('pointhmr', 'tools', 'configs', 'demo', 'tests'):
         sources += sorted((REPO_ROOT / folder).rglob('*.py')) + sorted((REPO_ROOT / folder).rglob('*.sh'))
     for source in sources:
