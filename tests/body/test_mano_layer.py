@@ -34,6 +34,8 @@ def test_mesh_model_interface(hand_model):
     assert hand_model.mano_joints(pose, betas).shape == (3, 16, 3)
     assert hand_model.sampler.downsample(vertices, 0, 1).shape == (3, 195, 3)
     assert hand_model.sampler.upsample(hand_model.sampler.downsample(vertices), 1, 0).shape == (3, 778, 3)
+    coarse = torch.randn(2, 195, 3, dtype=torch.float64)  # kept vertices survive up- then down-sampling
+    torch.testing.assert_close(hand_model.sampler.downsample(hand_model.sampler.upsample(coarse, 1, 0), 0, 1), coarse)
 
 
 def test_keypoints_are_mano_joints_and_tips_in_freihand_order(hand_model):
