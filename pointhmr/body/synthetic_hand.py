@@ -17,7 +17,6 @@ levels).
 Frame: metres, wrist joint at the origin, fingers along +x, palm facing -y, thumb side at -z (a right hand).
 """
 import hashlib
-import io
 import os
 import pickle
 from dataclasses import dataclass

@@ -3,6 +3,7 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from mmpose.registry import MODELS
 from scipy.spatial.transform import Rotation
@@ -155,9 +156,15 @@ def test_smpl_file_is_not_a_hand(tmp_path, synthetic_files, synthetic_hand_files
                       mesh_sampler_path=synthetic_hand_files['mesh_sampler_path'])
 
 
-def test_fake_chumpy_mano_pickle(tmp_path, synthetic_hand, synthetic_hand_files, write_fake_chumpy_pickle, hand_model):
-    path = write_fake_chumpy_pickle(tmp_path / 'MANO_RIGHT.pkl', synthetic_hand['mano'])
+def test_official_style_mano_pickle(tmp_path, synthetic_hand, synthetic_hand_files, write_fake_chumpy_pickle,
+                                    hand_model):
+    """Like the official MANO_RIGHT.pkl: chumpy arrays and a scipy sparse J_regressor."""
+    data = dict(synthetic_hand['mano'], J_regressor=sp.csc_matrix(synthetic_hand['mano']['J_regressor']))
+    data.pop('fingertip_vertex_ids')
+    path = write_fake_chumpy_pickle(tmp_path / 'MANO_RIGHT.pkl', data)
+    assert b'chumpy.ch' in path.read_bytes() and b'scipy.sparse' in path.read_bytes()
     model = MANOHandModel(model_path=path, mesh_sampler_path=synthetic_hand_files['mesh_sampler_path'])
+    assert model.fingertip_vertex_ids == MANO_FINGERTIP_VERTEX_IDS  # no ids in the file: the real MANO ones
     pose, betas = 0.3 * torch.randn(2, 48), torch.randn(2, 10)
     torch.testing.assert_close(model(pose, betas), hand_model(pose, betas))
 
