@@ -26,8 +26,8 @@ def test_every_mentioned_tool_exists():
 def test_mmpose_tool_folders():
     tools = REPO_ROOT / 'tools'
     assert (tools / 'analysis_tools' / 'benchmark.py').is_file()
-    assert {p.name for p in (tools / 'model_converters').glob('*.py')} >= {'convert_official_ckpt.py',
-                                                                            'convert_smpl_assets.py'}
+    converters = {p.name for p in (tools / 'model_converters').glob('*.py')}
+    assert converters >= {'convert_official_ckpt.py', 'convert_smpl_assets.py'}
     assert (tools / 'dataset_converters' / 'make_synthetic_dataset.py').is_file()
     # only entry points and launchers stay at the top level
     top = {p.name for p in tools.iterdir() if p.is_file()}
