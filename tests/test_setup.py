@@ -1,12 +1,14 @@
-"""setup.py metadata: pip can install the package without resolving torch, a CUDA build or chumpy.
+"""setup.py: pip can install the package without resolving torch, a CUDA build or chumpy; wheels carry the configs.
 
 The metadata comes from ``setup.py egg_info`` (what pip reads); the dependency closure is walked through the installed
 distributions' own metadata, so a requirement that pulls torch indirectly (as smplx or mmpose do) is caught too.
 """
 import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Dict, List, Set
 
@@ -119,3 +121,27 @@ def test_stack_pins_satisfy_the_runtime_ranges():
     for requirement in requirement_file('runtime.txt'):
         if normalise(requirement.name) in pins:
             assert requirement.specifier.contains(pins[normalise(requirement.name)]), requirement
+
+
+def test_wheel_carries_configs_tools_and_model_index(tmp_path):
+    """``pip install .`` installs a wheel: it must hold the configs (pointhmr/.mim, OpenMMLab's layout) and metadata
+    without the torch / chumpy stack. Built offline from a copy of the sources, so the checkout stays untouched."""
+    source = tmp_path / 'src'
+    ignore = shutil.ignore_patterns('__pycache__', '*.pyc', '.mim', '*.egg-info')
+    for name in ('pointhmr', 'configs', 'tools', 'requirements'):
+        shutil.copytree(REPO_ROOT / name, source / name, ignore=ignore)
+    for name in ('setup.py', 'MANIFEST.in', 'README.md', 'LICENSE', 'model-index.yml'):
+        shutil.copyfile(REPO_ROOT / name, source / name)
+    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '--no-index',
+                    '-w', str(tmp_path / 'dist'), str(source)], check=True, capture_output=True, timeout=600)
+    (wheel, ) = (tmp_path / 'dist').glob('pointhmr-*.whl')
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read(next(n for n in names if n.endswith('.dist-info/METADATA'))).decode()
+    configs = {f'pointhmr/.mim/{p.relative_to(REPO_ROOT).as_posix()}' for p in (REPO_ROOT / 'configs').rglob('*')
+               if p.is_file() and p.suffix in ('.py', '.yml', '.md')}
+    assert configs and configs <= names, sorted(configs - names)
+    assert {'pointhmr/.mim/model-index.yml', 'pointhmr/.mim/tools/train.py', 'pointhmr/py.typed'} <= names
+    requires = [Requirement(line.split(':', 1)[1]) for line in metadata.splitlines()
+                if line.startswith('Requires-Dist')]
+    assert requires and not [r.name for r in requires if is_forbidden(r.name)]
