@@ -27,3 +27,20 @@ def test_official_benchmark_configs(path):
     assert _transform(train, 'RandomMeshAugmentation').get('noise_channel_order') == 'rgb'
     header = path.read_text().split('_base_')[0]
     assert 'crop_mode' in header and 'truncate then +1' in header
+
+
+def test_metafile_states_each_configs_crop_mode():
+    import yaml
+    metafile = yaml.safe_load((CONFIG_DIR / 'pointhmr' / 'metafile.yml').read_text())
+    checked = 0
+    for model in metafile['Models']:
+        path = CONFIG_DIR.parent / model['Config']
+        if not path.is_file():  # a missing config is test_metafile.py's finding
+            continue
+        checked += 1
+        cfg = Config.fromfile(str(path))
+        evaluation = _transform(cfg.test_dataloader['dataset']['pipeline'], 'MeshTopdownAffine')
+        mode = model['Metadata']['Crop Mode']
+        assert mode.startswith('official in evaluation') == (evaluation.get('crop_mode') == 'official'), model['Name']
+        assert 'no truncate' in model['Metadata']['2D Labels']
+    assert checked >= 5
