@@ -97,9 +97,9 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any
     """Label JSON text -> dict of numpy arrays and 0/1 float flags.
 
     Returns keys ``center`` (2,) float64, ``scale`` (float), ``2d_joints`` (24, 3), ``3d_joints`` (24, 4),
-    ``pose`` (72,), ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1). ``center``/``scale`` are
-    required; a label group (e.g. ``3d_joints`` + ``has_3d_joints``) may be absent only as a whole, meaning zeros
-    with flag 0. ``(1, 24, 3)``-shaped joints are accepted (spec 6.2).
+    ``pose`` (72,), ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1).
+    ``center``/``scale`` are required; a label group (e.g. ``3d_joints`` + ``has_3d_joints``) may be absent only as a
+    whole, meaning zeros with flag 0. ``(1, 24, 3)``-shaped joints are accepted (spec 6.2).
     """
     try:
         parsed = json.loads(text)
