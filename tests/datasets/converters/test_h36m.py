@@ -65,13 +65,22 @@ def test_complete_split_is_skipped_and_overwrite_redoes_it(tmp_path, write_jpeg,
     assert label.stat().st_mtime_ns != stamp - 10**9
 
 
-def test_missing_image_fails_clearly_and_leaves_no_split(tmp_path, write_jpeg):
-    npz, arrays, _ = _source(tmp_path, write_jpeg)
-    (tmp_path / 'h36m' / arrays['imgname'][2]).unlink()
+def test_missing_image_fails_clearly_and_the_rerun_resumes(tmp_path, write_jpeg, capsys):
+    npz, arrays, images = _source(tmp_path, write_jpeg)
+    missing = tmp_path / 'h36m' / arrays['imgname'][2]
+    missing.rename(missing.with_suffix('.bak'))
     with pytest.raises(FileNotFoundError, match='000002.jpg.*check --img-root'):
-        _convert(tmp_path, npz, image_hint=' (check --img-root)')
-    leftovers = sorted(p.name for p in (tmp_path / 'out').iterdir())
-    assert leftovers == []  # the temporary image TSV was removed, nothing else written
+        _convert(tmp_path, npz, image_hint=' (check --img-root)', checkpoint_every=1)
+    # nothing under a final name; the two complete rows are kept for the next run
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == [
+        'valid.protocol2.hw.tsv.partial', 'valid.protocol2.img.tsv.partial', 'valid.protocol2.label.tsv.partial',
+        'valid.protocol2.progress.json']
+    missing.with_suffix('.bak').rename(missing)
+    dataset = MeshTSVDataset(ann_file=_convert(tmp_path, npz))
+    assert 'resuming after 2 rows' in capsys.readouterr().out
+    assert [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))] == list(arrays['imgname'])
+    np.testing.assert_array_equal(dataset.get_data_info(2)['img'], images[2])
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir() if 'partial' in p.name or 'progress' in p.name) == []
 
 
 @pytest.mark.parametrize('change, error, match', [

@@ -45,3 +45,30 @@ def test_read_image_bytes_errors(tmp_path):
     (tmp_path / 'bad.jpg').write_bytes(b'\xff\xd8 broken')
     with pytest.raises(ValueError, match='not a readable JPEG/PNG'):
         read_image_bytes(str(tmp_path / 'bad.jpg'))
+
+
+def test_resume_cuts_a_torn_row_and_rejects_another_source(tmp_path, write_jpeg):
+    samples = _samples(tmp_path, write_jpeg, count=4)
+
+    def interrupted(rows):
+        for i, sample in enumerate(rows):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield sample
+
+    out = str(tmp_path / 'out')
+    with pytest.raises(KeyboardInterrupt):
+        write_metro_split(out, 'val', interrupted(samples), 4, progress=False, checkpoint_every=2)
+    # a crash in the middle of a row: bytes beyond the checkpoint are cut off on resume
+    with open(tmp_path / 'out' / 'val.label.tsv.partial', 'ab') as f:
+        f.write(b'k9.jpg\t[{"center": [1')
+    path = write_metro_split(out, 'val', samples, 4, progress=False)
+    dataset = MeshTSVDataset(ann_file=path)
+    assert [dataset.get_data_info(i)['img_path'] for i in range(4)] == ['k0.jpg', 'k1.jpg', 'k2.jpg', 'k3.jpg']
+    with pytest.raises(KeyboardInterrupt):
+        write_metro_split(out, 'again', interrupted(samples), 4, progress=False, checkpoint_every=1)
+    renamed = [MetroSample('other.jpg', s.image_path, s.annotation) for s in samples]
+    with pytest.raises(RuntimeError, match='another source'):
+        write_metro_split(out, 'again', renamed, 4, progress=False)
+    assert len(MeshTSVDataset(ann_file=write_metro_split(out, 'again', renamed, 4, progress=False,
+                                                         overwrite=True))) == 4
