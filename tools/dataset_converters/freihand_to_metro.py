@@ -22,7 +22,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--box', default='image', choices=('image', 'joints'),
                         help='person box: the whole 224 x 224 image (default) or the joints box x --box-factor')
     parser.add_argument('--box-factor', type=float, default=2.0)
-    parser.add_argument('--overwrite', action='store_true', help='convert again even if the split is complete')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='start from scratch: redo a complete split, drop an interrupted run\'s checkpoint')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
     args = parser.parse_args(argv)
     if args.versions is not None and args.versions < 1:

@@ -4,7 +4,7 @@
         --out data/human3.6m --split valid.protocol2
 
 writes ``data/human3.6m/valid.protocol2.{img,hw,label,linelist}.tsv`` (+ ``.lineidx``) and ``valid.protocol2.yaml``.
-A complete split is skipped on re-runs (``--overwrite`` converts it again).
+A complete split is skipped on re-runs, an interrupted one resumes (``--overwrite`` starts again).
 """
 import argparse
 import sys
@@ -18,7 +18,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--img-root', required=True, help='folder the npz imgname paths are relative to')
     parser.add_argument('--out', default='data/human3.6m', help='output folder')
     parser.add_argument('--split', default='valid.protocol2', help='output file stem (e.g. valid.protocol2, train)')
-    parser.add_argument('--overwrite', action='store_true', help='convert again even if the split is complete')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='start from scratch: redo a complete split, drop an interrupted run\'s checkpoint')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
 

@@ -25,7 +25,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--extra-regressor', default=None,
                         help='J_regressor_extra.npy (default: next to the --smpl model)')
     parser.add_argument('--box-factor', type=float, default=1.2, help='box = factor x joints box (METRO: 1.2)')
-    parser.add_argument('--overwrite', action='store_true', help='convert again even if the split is complete')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='start from scratch: redo a complete split, drop an interrupted run\'s checkpoint')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
 
