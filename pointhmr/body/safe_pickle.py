@@ -3,6 +3,7 @@
 * :func:`load_smpl_pickle` reads an SMPL ``.pkl`` (official v1.0.0 files hold chumpy objects; they become numpy).
 * :func:`load_metro_mesh_downsampling` reads METRO / GraphCMR ``mesh_downsampling.npz`` without ``allow_pickle``.
 * :func:`load_legacy_adjacency` reads the ``smpl_431_adjmat_{indices,values,size}.pt`` triple with the safe loader.
+* :func:`load_3dpw_sequence` reads a 3DPW ``sequenceFiles/<split>/<name>.pkl`` (numpy arrays, lists, strings only).
 
 Only numpy arrays / dtypes / scalars, scipy sparse matrices (csc, csr, coo) and chumpy objects (mapped to a stub whose
 state must hold the array under ``'x'``) may be reconstructed, plus plain sets that chumpy state may contain; any
@@ -26,7 +27,8 @@ from ..fileio.safe_pickle import restricted_loads as _restricted_loads
 PathLike = Union[str, os.PathLike]
 
 __all__ = ['ChumpyStub', 'numpy_core_attr', 'restricted_loads', 'load_smpl_pickle', 'load_metro_mesh_downsampling',
-           'load_legacy_adjacency', 'load_npy', 'CorruptBodyFileError', 'reading_body_file']
+           'load_legacy_adjacency', 'load_npy', 'CorruptBodyFileError', 'reading_body_file', 'load_3dpw_sequence',
+           'THREEDPW_SEQUENCE_KEYS']
 
 #: what a damaged file raises while being parsed (never the security refusal UnsafePickleError)
 _PARSE_ERRORS = (EOFError, pickle.UnpicklingError, ValueError, zipfile.BadZipFile, KeyError, IndexError, TypeError,
@@ -69,6 +71,31 @@ def restricted_loads(data: bytes, source: str = '<bytes>', allow_chumpy: bool = 
     """Unpickle SMPL-format ``data`` with the project's restricted unpickler; chumpy objects become numpy arrays."""
     obj = _restricted_loads(data, SMPL_DATA if allow_chumpy else NUMPY_SCIPY_DATA, source=source)
     return resolve_chumpy_stubs(obj, source)
+
+
+#: keys every 3DPW sequence file holds and the converter needs
+THREEDPW_SEQUENCE_KEYS = ('sequence', 'genders', 'poses', 'betas', 'cam_poses', 'cam_intrinsics', 'jointPositions',
+                          'img_frame_ids', 'campose_valid')
+
+
+def load_3dpw_sequence(path: PathLike) -> Dict[str, Any]:
+    """Read a 3DPW sequence ``.pkl`` (Python 2 pickle of numpy arrays / lists / strings) without running code."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'3DPW sequence file not found: {path}')
+    with open(path, 'rb') as f:
+        try:
+            data = _restricted_loads(f.read(), NUMPY_SCIPY_DATA, source=path)
+        except UnsafePickleError:
+            raise
+        except (EOFError, ValueError, TypeError, IndexError, pickle.UnpicklingError) as err:  # truncated / corrupt
+            raise pickle.UnpicklingError(f'{path}: not a readable 3DPW sequence pickle ({err})') from err
+    if not isinstance(data, dict):
+        raise pickle.UnpicklingError(f'{path}: expected a dict (a 3DPW sequence file), got {type(data).__name__}')
+    missing = [key for key in THREEDPW_SEQUENCE_KEYS if key not in data]
+    if missing:
+        raise KeyError(f'{path}: not a 3DPW sequence file, missing keys {missing}')
+    return data
 
 
 def load_smpl_pickle(path: PathLike) -> Dict[str, Any]:

@@ -111,3 +111,15 @@ def test_truncated_body_files_are_named_with_the_fix(tmp_path, synthetic_files):
         cut.write_bytes(data[:len(data) // 2])
         with pytest.raises(CorruptBodyFileError, match=rf'{cut.name}: cannot read .*truncated or damaged'):
             loader(cut)
+
+
+def test_real_mano_195_adjacency_matches_the_sampler(smpl_assets_dir):
+    files = [os.path.join(smpl_assets_dir, f'mano_195_adjmat_{n}.pt') for n in ('indices', 'values', 'size')]
+    adjacency = load_legacy_adjacency(*files)
+    assert adjacency.shape == (195, 195) and adjacency.nnz == 1331
+    np.testing.assert_allclose(np.asarray(adjacency.sum(1)).ravel(), 1.0, rtol=1e-5)  # row-normalised
+    a1 = load_metro_mesh_downsampling(os.path.join(smpl_assets_dir, 'mano_downsampling.npz'))['A'][1]
+    pattern = (a1 != 0).astype(int) + sp.identity(195, dtype=int)
+    assert ((adjacency != 0).astype(int) != (pattern != 0).astype(int)).nnz == 0
+    with np.load(os.path.join(smpl_assets_dir, 'derived', 'mano_195_adjmat.npz'), allow_pickle=False) as derived:
+        np.testing.assert_array_equal(derived['indices'], np.vstack(adjacency.nonzero()))
