@@ -82,7 +82,7 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Dict[str, 
         raise UnsafePickleError(
             f'refusing to load checkpoint {filename!r}: it holds objects outside the weights-only allow-list '
             f'({detail.strip()}). Nothing from it was run. Only load checkpoints from a source you trust; convert '
-            'official PointHMR files with tools/convert_official_ckpt.py.') from error
+            'official PointHMR files with tools/model_converters/convert_official_ckpt.py.') from error
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
         if isinstance(error, FileNotFoundError):
             raise
@@ -90,7 +90,7 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Dict[str, 
                          'truncated or corrupt, or not a PyTorch checkpoint; use another checkpoint.') from error
     if not isinstance(checkpoint, dict):
         raise ValueError(f'checkpoint {filename!r} holds a {type(checkpoint).__name__}, not a dict of weights; '
-                         'expected a file written by tools/train.py or tools/convert_official_ckpt.py')
+                         'expected a file written by tools/train.py or tools/model_converters/convert_official_ckpt.py')
     return checkpoint
 
 
