@@ -133,6 +133,11 @@ def make_message_hub_portable(checkpoint: Dict[str, Any]) -> None:
     hub['log_scalars'] = portable
 
 
+def _to_numpy(value: Any) -> np.ndarray:
+    """Tensor on any device (resume maps checkpoints to the training device) or array -> numpy array."""
+    return value.detach().cpu().numpy() if torch.is_tensor(value) else np.asarray(value)
+
+
 def restore_message_hub(checkpoint: Dict[str, Any]) -> None:
     """Inverse of :func:`make_message_hub_portable` (in place; ``HistoryBuffer`` objects are left as they are)."""
     hub = checkpoint.get('message_hub')
@@ -141,7 +146,7 @@ def restore_message_hub(checkpoint: Dict[str, Any]) -> None:
     for key, value in list(hub['log_scalars'].items()):
         if isinstance(value, dict) and set(value) == set(_PORTABLE_FIELDS):
             hub['log_scalars'][key] = HistoryBuffer(
-                np.asarray(value['log_history']), np.asarray(value['count_history']), int(value['max_length']))
+                _to_numpy(value['log_history']), _to_numpy(value['count_history']), int(value['max_length']))
 
 
 def _revised(state_dict: Dict[str, Any], revise_keys: Sequence[Tuple[str, str]]) -> Dict[str, Any]:
