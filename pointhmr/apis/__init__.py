@@ -3,10 +3,11 @@
 from .detection import detect_people, init_person_detector
 from .inference import inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
 from .mesh_inferencer import MeshInferencer
+from .param_fitting import fit_body_params
 from .results import RESULT_FIELDS, collect_mesh_results, empty_mesh_results, mesh_results_to_json
 
 __all__ = [
     'inference_mesh', 'init_mesh_model', 'load_image', 'mesh_faces_of', 'validate_bboxes', 'detect_people',
     'init_person_detector', 'MeshInferencer', 'RESULT_FIELDS', 'collect_mesh_results', 'empty_mesh_results',
-    'mesh_results_to_json'
+    'mesh_results_to_json', 'fit_body_params'
 ]
