@@ -5,9 +5,11 @@ from .inference import inference_mesh, init_mesh_model, load_image, mesh_faces_o
 from .mesh_inferencer import MeshInferencer
 from .param_fitting import fit_body_params
 from .results import RESULT_FIELDS, collect_mesh_results, empty_mesh_results, mesh_results_to_json
+from .temporal_smoothing import OneEuroFilter, smooth_sequence, smooth_track
+from .tracking import BoxTracker
 
 __all__ = [
     'inference_mesh', 'init_mesh_model', 'load_image', 'mesh_faces_of', 'validate_bboxes', 'detect_people',
     'init_person_detector', 'MeshInferencer', 'RESULT_FIELDS', 'collect_mesh_results', 'empty_mesh_results',
-    'mesh_results_to_json', 'fit_body_params'
+    'mesh_results_to_json', 'fit_body_params', 'BoxTracker', 'OneEuroFilter', 'smooth_sequence', 'smooth_track'
 ]
