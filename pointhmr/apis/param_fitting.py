@@ -43,6 +43,16 @@ def _skinning_data(mesh_model: nn.Module) -> Tuple[torch.Tensor, List[int], torc
                     'which parameter fitting needs; use a linear-blend-skinning mesh model such as SMPLBodyModel')
 
 
+def pose_offset_of(mesh_model: nn.Module, num_joints: int) -> torch.Tensor:
+    """``(J, 3)`` axis-angle the model adds to axis-angle pose inputs (MANO's mean hand ``pose_mean`` unless
+    ``flat_hand_mean``; zeros for SMPL). Fitted rotations R are returned as ``axis_angle(R) - offset``."""
+    for module in (mesh_model, *mesh_model.modules()):
+        offset = getattr(module, 'pose_mean', None)
+        if isinstance(offset, torch.Tensor) and offset.numel() == 3 * num_joints:
+            return offset.detach().float().reshape(num_joints, 3)
+    return torch.zeros(num_joints, 3)
+
+
 def model_type_of(mesh_model: nn.Module) -> str:
     """'smpl', 'mano', ... (the mesh model's ``model_type``; 'smpl' for models that predate the attribute)."""
     return str(getattr(mesh_model, 'model_type', 'smpl'))
@@ -122,7 +132,8 @@ def fit_body_params(vertices: Union[torch.Tensor, np.ndarray],
 
     Returns:
         dict of float32 tensors on the vertices' device: ``global_orient`` (B, 3) and ``body_pose`` (B, 3 (J - 1))
-        axis-angle, ``betas`` (B, num_betas), ``transl`` (B, 3), the fitted ``vertices`` (B, V, 3) (the model's
+        axis-angle in the model's own convention (``mesh_model(cat([global_orient, body_pose]), betas)`` gives the
+        mesh; for MANO ``body_pose`` holds the 15 finger joints relative to the mean hand), ``betas`` (B, num_betas), ``transl`` (B, 3), the fitted ``vertices`` (B, V, 3) (the model's
         mesh of these parameters plus ``transl``) and ``vertex_error`` (B,) mean vertex distance in mm.
     """
     vertices = _check_vertices(vertices, int(mesh_model.num_vertices))
@@ -286,9 +297,12 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
     diag_prior[3:3 * num_joints] = pose_weight
     diag_prior[3 * num_joints:3 * num_joints + num_betas] = betas_weight
 
+    # the pose prior pulls towards the model's neutral pose (its axis-angle offset, e.g. MANO's mean hand)
+    offset = pose_offset_of(mesh_model, num_joints).to(target)
+
     def objective(local, betas, transl):
         mesh = mesh_model(local, betas) + transl[:, None]
-        aa = matrix_to_axis_angle(local[:, 1:])
+        aa = matrix_to_axis_angle(local[:, 1:]) - offset[1:]
         cost = (((mesh - target) * scale)**2).sum((1, 2)) + pose_weight * (aa**2).sum((1, 2)) + \
             betas_weight * (betas**2).sum(1)
         return cost, mesh, aa
@@ -325,7 +339,7 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
         mesh = torch.where(better[:, None, None], new_mesh, mesh)
         aa = torch.where(better[:, None, None], new_aa, aa)
         cost = torch.minimum(new_cost, cost)
-    pose = matrix_to_axis_angle(local)  # (B, J, 3)
+    pose = matrix_to_axis_angle(local) - offset  # (B, J, 3) in the model's axis-angle convention
     mesh = mesh_model(pose.reshape(num, -1), betas) + transl[:, None]
     error = (mesh - target).norm(dim=-1).mean(-1) * 1000.0
     return dict(global_orient=pose[:, 0].contiguous(), body_pose=pose[:, 1:].reshape(num, -1), betas=betas,

@@ -51,3 +51,14 @@ def test_animation_params_image_and_track(body_model, tmp_path):
     with np.load(path, allow_pickle=False) as data:
         np.testing.assert_array_equal(data['frame_indices'], [0, 1, 3])
         assert float(data['fps']) == 25.0 and str(data['gender']) == 'neutral'
+
+
+def test_mano_results_use_hand_pose():
+    from pointhmr.body import MANOHandModel
+    hand = MANOHandModel()
+    with torch.no_grad():
+        vertices = hand(torch.zeros(1, 48), torch.zeros(1, 10)).numpy()
+    out = add_fitted_params(dict(vertices=vertices), hand)
+    assert out['hand_pose'].shape == (1, 45) and 'body_pose' not in out and out['fit_vertex_error'][0] < 1.0
+    params = animation_params({k: v[0] for k, v in out.items()}, hand)
+    assert str(params['model_type']) == 'mano' and params['hand_pose'].shape == (45, )

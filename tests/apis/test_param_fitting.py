@@ -116,3 +116,27 @@ def test_pose_key_of(body_model):
         model_type = 'mano'
 
     assert pose_key_of(Hand()) == 'hand_pose'
+
+
+def test_fit_mano_hand_in_its_axis_angle_convention():
+    from pointhmr.body import MANOHandModel
+    from pointhmr.body.hand_pose import HandPoseSampler
+    hand = MANOHandModel()
+    rng = np.random.default_rng(0)
+    sampler = HandPoseSampler.from_model(hand)
+    pose = torch.tensor(np.concatenate([rng.normal(0, 1.0, (3, 3)), np.stack([sampler.sample(rng) for _ in range(3)])],
+                                       1), dtype=torch.float32)
+    betas = torch.tensor(rng.normal(0, 0.6, (3, 10)), dtype=torch.float32)
+    with torch.no_grad():
+        vertices = hand(pose, betas) + 0.05
+    out = fit_body_params(vertices, hand)
+    assert out['body_pose'].shape == (3, 45) and float(out['vertex_error'].max()) < 1.0
+    # the axis-angle output is relative to the mean hand, like the model's input: it reproduces the mesh
+    with torch.no_grad():
+        again = hand(torch.cat([out['global_orient'], out['body_pose']], 1), out['betas']) + out['transl'][:, None]
+    assert float((again - vertices).norm(dim=-1).mean()) < 1e-3
+    offset = hand.mano.pose_mean.reshape(16, 3)
+    angles = _joint_angles_deg((pose.reshape(3, 16, 3) + offset).reshape(3, -1),
+                               (torch.cat([out['global_orient'], out['body_pose']], 1).reshape(3, 16, 3) + offset))
+    assert float(angles.mean()) < 3.0
+    assert pose_key_of(hand) == 'hand_pose'
