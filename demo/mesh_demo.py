@@ -221,13 +221,15 @@ def run_video(inferencer, video: Path, args, box_file, out_dir: Path) -> int:
                            beta=args.smooth_beta, window=args.smooth_window)
     per_frame = scatter_tracks(per_frame, tracks)
     mesh_model = inferencer.model.head.body_model
-    if args.fit_params:
-        per_frame = [inferencer.fit_params(results, image_shape) for results in per_frame]
+    if args.fit_params:  # one batched fit over all frames (much faster than frame by frame)
+        counts = np.cumsum([len(results['vertices']) for results in per_frame])[:-1]
+        fitted = inferencer.fit_params(stack_frames(per_frame), image_shape)
+        per_frame = [{key: value for key, value in zip(fitted, row)}
+                     for row in zip(*(np.split(value, counts) for value in fitted.values()))]
         tracks = group_by_track(per_frame)
     write_video(inferencer, video, per_frame, fps, args, out_dir)
     write_tracks(tracks, mesh_model, out_dir, video.stem, fps, args.fit_params)
-    keys = [key for key in per_frame[0] if np.ndim(per_frame[0][key]) >= 1]
-    stacked = {key: np.concatenate([r[key] for r in per_frame]) for key in keys}
+    stacked = stack_frames(per_frame)
     write_results(stacked, out_dir, video.stem, video_path=str(video), num_frames=len(per_frame),
                   random_weights=inferencer.random_weights, smoothing=method)
     num = len(stacked['vertices'])
@@ -236,6 +238,12 @@ def run_video(inferencer, video: Path, args, box_file, out_dir: Path) -> int:
     if num == 0:
         print(f'{video}: no person found in any frame (empty results written)')
     return num
+
+
+def stack_frames(per_frame: List[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
+    """The per-person arrays of all frames concatenated (frame order)."""
+    keys = [key for key in per_frame[0] if np.ndim(per_frame[0][key]) >= 1]
+    return {key: np.concatenate([results[key] for results in per_frame]) for key in keys}
 
 
 def write_video(inferencer, video: Path, per_frame: List[Dict[str, np.ndarray]], fps: float, args,

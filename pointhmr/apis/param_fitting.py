@@ -17,6 +17,7 @@ Works with any mesh model that follows the project's mesh-model interface (``for
 ``(B, J, 3, 3)`` rotation matrices, ``num_betas``, ``num_vertices``) and exposes its linear blend skinning data
 (``J_regressor``, ``parents``, ``lbs_weights``; directly or on an smplx layer inside it).
 """
+import weakref
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -194,6 +195,22 @@ def _subtree_weights(parents: List[int], weights: torch.Tensor) -> torch.Tensor:
     return weights @ subtree.T
 
 
+_REST_JOINT_CACHE: 'weakref.WeakKeyDictionary[nn.Module, torch.Tensor]' = weakref.WeakKeyDictionary()
+
+
+def _rest_joint_basis(mesh_model: nn.Module, regressor: torch.Tensor, num_joints: int) -> torch.Tensor:
+    """``(K + 1, J, 3)`` rest-pose joints of the mean shape and of each unit beta (rest joints are linear in the
+    betas); computed once per mesh model (K + 1 forward passes) and cached."""
+    cached = _REST_JOINT_CACHE.get(mesh_model)
+    if cached is None:
+        num_betas = int(mesh_model.num_betas)
+        basis = torch.cat([regressor.new_zeros(1, num_betas), torch.eye(num_betas).to(regressor)])
+        eye3 = torch.eye(3).to(regressor)
+        cached = regressor @ mesh_model(eye3.expand(num_betas + 1, num_joints, 3, 3), basis)
+        _REST_JOINT_CACHE[mesh_model] = cached
+    return cached
+
+
 def _world_and_joints(local: torch.Tensor, rest_joints: torch.Tensor, parents: List[int],
                       transl: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Forward kinematics: world rotations ``(B, J, 3, 3)`` and posed joint positions ``(B, J, 3)``."""
@@ -291,7 +308,6 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
     local, _ = initial_rotations(target, mesh_model)
     betas, transl, dirs = solve_betas_transl(target, local, mesh_model, betas_weight)
     scale = 1.0 / (_LOSS_UNIT * num_vertices**0.5)  # residuals in cm / sqrt(V): squared sum = mean cm^2
-    eye3 = torch.eye(3, dtype=target.dtype, device=target.device)
     num_params = 3 * num_joints + num_betas + 3
     diag_prior = torch.zeros(num_params, dtype=target.dtype, device=target.device)
     diag_prior[3:3 * num_joints] = pose_weight
@@ -308,9 +324,7 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
         return cost, mesh, aa
 
     cost, mesh, aa = objective(local, betas, transl)
-    # rest-pose joints are linear in the betas: regress them once from the K + 1 basis shapes
-    basis = torch.cat([target.new_zeros(1, num_betas), torch.eye(num_betas, dtype=target.dtype, device=target.device)])
-    basis_joints = regressor @ mesh_model(eye3.expand(num_betas + 1, num_joints, 3, 3), basis)  # (K + 1, J, 3)
+    basis_joints = _rest_joint_basis(mesh_model, regressor, num_joints).to(target)  # (K + 1, J, 3)
     joint_dirs = basis_joints[1:] - basis_joints[:1]
     pair_weights = (subtree[:, :, None] * subtree[:, None, :]).reshape(num_vertices, num_joints**2)  # (V, J * J)
     damping = torch.full((num, ), 1e-3, dtype=target.dtype, device=target.device)
