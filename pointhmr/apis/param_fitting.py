@@ -252,8 +252,11 @@ def _normal_equations(mesh: torch.Tensor, residual: torch.Tensor, joints: torch.
     eye3 = torch.eye(3, dtype=mesh.dtype, device=mesh.device)
     # rotation-rotation block from moments of the vertices under the pair weights s_vj s_vk
     m0 = pair_weights.sum(0).reshape(num_joints, num_joints)
-    moments = _weighted_sums(pair_weights.T, torch.cat([mesh, (mesh[..., :, None] * mesh[..., None, :]).flatten(2)],
-                                                       2)).reshape(num, num_joints, num_joints, 12)
+    used = torch.nonzero(pair_weights.abs().amax(0) > 0).flatten()  # joint pairs that share skinned vertices
+    values = torch.cat([mesh, (mesh[..., :, None] * mesh[..., None, :]).flatten(2)], 2)
+    moments = mesh.new_zeros(num, num_joints**2, 12)
+    moments[:, used] = _weighted_sums(pair_weights[:, used].T.contiguous(), values)
+    moments = moments.reshape(num, num_joints, num_joints, 12)
     m1, m2 = moments[..., :3], moments[..., 3:].reshape(num, num_joints, num_joints, 3, 3)
     # block (j, k) = tr(Q) I - Q with Q = sum m o_k o_j^T = M2 - M1 p_j^T - p_k M1^T + M0 p_k p_j^T
     p_j, p_k = joints[:, :, None, :], joints[:, None, :, :]  # (B, J, 1, 3): row joint j, (B, 1, J, 3): column k
@@ -354,7 +357,6 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
         aa = torch.where(better[:, None, None], new_aa, aa)
         cost = torch.minimum(new_cost, cost)
     pose = matrix_to_axis_angle(local) - offset  # (B, J, 3) in the model's axis-angle convention
-    mesh = mesh_model(pose.reshape(num, -1), betas) + transl[:, None]
     error = (mesh - target).norm(dim=-1).mean(-1) * 1000.0
     return dict(global_orient=pose[:, 0].contiguous(), body_pose=pose[:, 1:].reshape(num, -1), betas=betas,
                 transl=transl, vertices=mesh, vertex_error=error)
