@@ -277,7 +277,8 @@ def write_video(inferencer, video: Path, per_frame: List[Dict[str, np.ndarray]],
 
 def write_tracks(tracks: Dict[int, Dict[str, np.ndarray]], mesh_model, out_dir: Path, stem: str, fps: float,
                  fit_params: bool) -> None:
-    """``tracks/<stem>_track<id>.npz`` per track and, with fitted parameters, ``params/<stem>_track<id>_<model>.npz``."""
+    """``tracks/<stem>_track<id>.npz`` per track and, with fitted parameters,
+    ``params/<stem>_track<id>_<model>.npz``."""
     from pointhmr.apis import animation_params, save_animation_params
     from pointhmr.apis.param_fitting import model_type_of
     from pointhmr.visualization import save_results_npz

@@ -49,8 +49,7 @@ def add_fitted_params(results: Dict[str, np.ndarray],
         out['fit_vertex_error' if key == 'vertex_error' else key] = column
     if image_shape is not None:
         out['camera_translation'] = (np.zeros((0, 3), np.float32) if num == 0 else person_translations(
-            results['mesh_cameras'], results['input_centers'], results['input_scales'],
-            image_shape).astype(np.float32))
+            results['mesh_cameras'], results['input_centers'], results['input_scales'], image_shape).astype(np.float32))
     return out
 
 

@@ -134,8 +134,9 @@ def fit_body_params(vertices: Union[torch.Tensor, np.ndarray],
     Returns:
         dict of float32 tensors on the vertices' device: ``global_orient`` (B, 3) and ``body_pose`` (B, 3 (J - 1))
         axis-angle in the model's own convention (``mesh_model(cat([global_orient, body_pose]), betas)`` gives the
-        mesh; for MANO ``body_pose`` holds the 15 finger joints relative to the mean hand), ``betas`` (B, num_betas), ``transl`` (B, 3), the fitted ``vertices`` (B, V, 3) (the model's
-        mesh of these parameters plus ``transl``) and ``vertex_error`` (B,) mean vertex distance in mm.
+        mesh; for MANO ``body_pose`` holds the 15 finger joints relative to the mean hand), ``betas``
+        (B, num_betas), ``transl`` (B, 3), the fitted ``vertices`` (B, V, 3) (the model's mesh of these parameters
+        plus ``transl``) and ``vertex_error`` (B,) mean vertex distance in mm.
     """
     vertices = _check_vertices(vertices, int(mesh_model.num_vertices))
     if num_iters < 0:
@@ -176,8 +177,11 @@ def solve_betas_transl(target: torch.Tensor, rotations: torch.Tensor, mesh_model
     base, dirs = meshes[:, 0], meshes[:, 1:] - meshes[:, :1]  # (B, V, 3), (B, K, V, 3)
     num_vertices = base.shape[1]
     # unknowns x = (betas, transl); residual = base + dirs^T betas + transl - target, mean over vertices in cm^2
-    columns = torch.cat([dirs.flatten(2), torch.eye(3, dtype=target.dtype, device=target.device).repeat(
-        1, num_vertices)[None].expand(num, 3, -1)], dim=1)  # (B, K + 3, 3V)
+    columns = torch.cat([
+        dirs.flatten(2),
+        torch.eye(3, dtype=target.dtype, device=target.device).repeat(1, num_vertices)[None].expand(num, 3, -1)
+    ],
+                        dim=1)  # (B, K + 3, 3V)
     rhs = (target - base).flatten(1)  # (B, 3V)
     scale = 1.0 / (num_vertices * _LOSS_UNIT**2)
     normal = scale * columns @ columns.transpose(1, 2)
@@ -235,8 +239,8 @@ def _weighted_sums(weights_t: torch.Tensor, values: torch.Tensor) -> torch.Tenso
     plain matrix product (much faster on CPU than a broadcast batched one)."""
     num, num_vertices = values.shape[:2]
     flat = values.reshape(num, num_vertices, -1).transpose(0, 1).reshape(num_vertices, -1)
-    return (weights_t @ flat).reshape(weights_t.shape[0], num, -1).transpose(0, 1).reshape(
-        (num, weights_t.shape[0]) + values.shape[2:])
+    return (weights_t @ flat).reshape(weights_t.shape[0], num,
+                                      -1).transpose(0, 1).reshape((num, weights_t.shape[0]) + values.shape[2:])
 
 
 def _normal_equations(mesh: torch.Tensor, residual: torch.Tensor, joints: torch.Tensor, dirs: torch.Tensor,
@@ -268,10 +272,12 @@ def _normal_equations(mesh: torch.Tensor, residual: torch.Tensor, joints: torch.
     # cross terms with betas (d_vk) and translation (I): (-s [o]x)^T d = s o x d
     dirs_v = dirs.permute(0, 2, 1, 3)  # (B, V, K, 3)
     subtree_t = subtree.T.contiguous()
-    sums = _weighted_sums(subtree_t, torch.cat([
-        torch.cross(mesh[:, :, None].expand_as(dirs_v), dirs_v, dim=-1), dirs_v, mesh[:, :, None], residual[:, :, None],
-        torch.cross(mesh, residual, dim=-1)[:, :, None]
-    ], 2))  # (B, J, 2K + 3, 3)
+    sums = _weighted_sums(subtree_t,
+                          torch.cat([
+                              torch.cross(mesh[:, :, None].expand_as(dirs_v), dirs_v, dim=-1), dirs_v, mesh[:, :, None],
+                              residual[:, :, None],
+                              torch.cross(mesh, residual, dim=-1)[:, :, None]
+                          ], 2))  # (B, J, 2K + 3, 3)
     s_v_cross_d, s_d = sums[:, :, :num_betas], sums[:, :, num_betas:2 * num_betas]
     s_v, s_r, s_v_cross_r = sums[:, :, -3], sums[:, :, -2], sums[:, :, -1]
     rot_betas = s_v_cross_d - torch.cross(joints[:, :, None].expand_as(s_d), s_d, dim=-1)  # (B, J, K, 3)
@@ -358,5 +364,9 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
         cost = torch.minimum(new_cost, cost)
     pose = matrix_to_axis_angle(local) - offset  # (B, J, 3) in the model's axis-angle convention
     error = (mesh - target).norm(dim=-1).mean(-1) * 1000.0
-    return dict(global_orient=pose[:, 0].contiguous(), body_pose=pose[:, 1:].reshape(num, -1), betas=betas,
-                transl=transl, vertices=mesh, vertex_error=error)
+    return dict(global_orient=pose[:, 0].contiguous(),
+                body_pose=pose[:, 1:].reshape(num, -1),
+                betas=betas,
+                transl=transl,
+                vertices=mesh,
+                vertex_error=error)

@@ -113,11 +113,18 @@ def smooth_sequence(values: np.ndarray,
 
 #: result fields smoothed per track, and whether they are in pixels (scaled by the person's crop size first so the
 #: One-Euro speed threshold means the same for every field and image size)
-SMOOTHED_FIELDS: Dict[str, bool] = dict(vertices=False, keypoints_3d=False, keypoints=True, cameras=False,
-                                        mesh_cameras=False, input_centers=True, input_scales=True)
+SMOOTHED_FIELDS: Dict[str, bool] = dict(vertices=False,
+                                        keypoints_3d=False,
+                                        keypoints=True,
+                                        cameras=False,
+                                        mesh_cameras=False,
+                                        input_centers=True,
+                                        input_scales=True)
 
 
-def smooth_track(results: Dict[str, np.ndarray], frame_indices: np.ndarray, method: str = 'oneeuro',
+def smooth_track(results: Dict[str, np.ndarray],
+                 frame_indices: np.ndarray,
+                 method: str = 'oneeuro',
                  **kwargs) -> Dict[str, np.ndarray]:
     """Smooth the per-frame results of ONE track (every array ``(T, ...)``, frame order) with
     :func:`smooth_sequence`; fields outside :data:`SMOOTHED_FIELDS` are copied unchanged."""

@@ -43,17 +43,16 @@ def group_by_track(frames: List[FrameResults]) -> Dict[int, FrameResults]:
 
 def smooth_tracks(tracks: Dict[int, FrameResults], method: str = 'oneeuro', **kwargs) -> Dict[int, FrameResults]:
     """Every track smoothed over its frames with :func:`pointhmr.apis.temporal_smoothing.smooth_track`."""
-    return {
-        track_id: smooth_track(track, track['frame_index'], method, **kwargs)
-        for track_id, track in tracks.items()
-    }
+    return {track_id: smooth_track(track, track['frame_index'], method, **kwargs) for track_id, track in tracks.items()}
 
 
 def scatter_tracks(frames: List[FrameResults], tracks: Dict[int, FrameResults]) -> List[FrameResults]:
     """Copies of ``frames`` whose rows take the values of the matching (track id, frame index) row of ``tracks``."""
-    lookup = {(track_id, int(frame)): (track, t)
-              for track_id, track in tracks.items()
-              for t, frame in enumerate(track['frame_index'].tolist())}
+    lookup = {
+        (track_id, int(frame)): (track, t)
+        for track_id, track in tracks.items()
+        for t, frame in enumerate(track['frame_index'].tolist())
+    }
     out = []
     for results in frames:
         results = {key: np.array(value, copy=True) for key, value in results.items()}

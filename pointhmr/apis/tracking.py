@@ -48,7 +48,10 @@ class BoxTracker:
         velocity_momentum: weight of the old velocity when the centre velocity is updated (0 = last displacement).
     """
 
-    def __init__(self, iou_thr: float = 0.3, center_thr: float = 0.5, max_missed: int = 10,
+    def __init__(self,
+                 iou_thr: float = 0.3,
+                 center_thr: float = 0.5,
+                 max_missed: int = 10,
                  velocity_momentum: float = 0.5) -> None:
         if not 0.0 <= iou_thr <= 1.0:
             raise ValueError(f'iou_thr must be in [0, 1], got {iou_thr}')

@@ -27,15 +27,20 @@ def matrix_to_axis_angle(matrix: torch.Tensor) -> torch.Tensor:
         torch.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22],
                     dim=-1).clamp_min(0.0))
     candidates = torch.stack([
-        torch.stack([q_abs[..., 0]**2, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0],
-                     m[..., 1, 0] - m[..., 0, 1]], dim=-1),
-        torch.stack([m[..., 2, 1] - m[..., 1, 2], q_abs[..., 1]**2, m[..., 1, 0] + m[..., 0, 1],
-                     m[..., 0, 2] + m[..., 2, 0]], dim=-1),
-        torch.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] + m[..., 0, 1], q_abs[..., 2]**2,
-                     m[..., 2, 1] + m[..., 1, 2]], dim=-1),
-        torch.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 2, 0] + m[..., 0, 2], m[..., 2, 1] + m[..., 1, 2],
-                     q_abs[..., 3]**2], dim=-1),
-    ], dim=-2) / (2.0 * q_abs[..., None].clamp_min(0.1))
+        torch.stack(
+            [q_abs[..., 0]**2, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]],
+            dim=-1),
+        torch.stack(
+            [m[..., 2, 1] - m[..., 1, 2], q_abs[..., 1]**2, m[..., 1, 0] + m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0]],
+            dim=-1),
+        torch.stack(
+            [m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] + m[..., 0, 1], q_abs[..., 2]**2, m[..., 2, 1] + m[..., 1, 2]],
+            dim=-1),
+        torch.stack(
+            [m[..., 1, 0] - m[..., 0, 1], m[..., 2, 0] + m[..., 0, 2], m[..., 2, 1] + m[..., 1, 2], q_abs[..., 3]**2],
+            dim=-1),
+    ],
+                             dim=-2) / (2.0 * q_abs[..., None].clamp_min(0.1))
     best = q_abs.argmax(dim=-1)
     quat = torch.gather(candidates, -2, best[..., None, None].expand(best.shape + (1, 4))).squeeze(-2)
     quat = quat / quat.norm(dim=-1, keepdim=True)

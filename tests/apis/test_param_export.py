@@ -20,7 +20,8 @@ def _results(body_model, num: int):
     with torch.no_grad():
         vertices = body_model(torch.tensor(np.stack([p[0] for p in params]), dtype=torch.float32),
                               torch.tensor(np.stack([p[1] for p in params]), dtype=torch.float32)).numpy()
-    return dict(vertices=vertices, mesh_cameras=np.tile([[1.0, 0.0, 0.0]], (num, 1)).astype(np.float32),
+    return dict(vertices=vertices,
+                mesh_cameras=np.tile([[1.0, 0.0, 0.0]], (num, 1)).astype(np.float32),
                 input_centers=np.tile([[100.0, 120.0]], (num, 1)).astype(np.float32),
                 input_scales=np.full((num, 2), 200.0, np.float32)), params
 

@@ -45,7 +45,8 @@ def test_fit_recovers_known_parameters(body_model):
     torch.testing.assert_close(out['vertex_error'], error_mm, atol=1e-3, rtol=1e-3)
     # the returned parameters reproduce the returned mesh
     with torch.no_grad():
-        again = body_model(torch.cat([out['global_orient'], out['body_pose']], 1), out['betas']) + out['transl'][:, None]
+        again = body_model(torch.cat([out['global_orient'], out['body_pose']], 1), out['betas'])
+    again = again + out['transl'][:, None]
     torch.testing.assert_close(again, out['vertices'])
     angles = _joint_angles_deg(pose, torch.cat([out['global_orient'], out['body_pose']], 1))
     assert float(angles.mean()) < 1.0 and float(angles[:, 0].max()) < 1.0
@@ -102,6 +103,7 @@ def test_bad_input_is_named(body_model):
 
 
 def test_model_without_skinning_data():
+
     class Plain(torch.nn.Module):
         num_vertices, num_betas = 4, 1
 
@@ -124,8 +126,9 @@ def test_fit_mano_hand_in_its_axis_angle_convention():
     hand = MANOHandModel()
     rng = np.random.default_rng(0)
     sampler = HandPoseSampler.from_model(hand)
-    pose = torch.tensor(np.concatenate([rng.normal(0, 1.0, (3, 3)), np.stack([sampler.sample(rng) for _ in range(3)])],
-                                       1), dtype=torch.float32)
+    pose = torch.tensor(np.concatenate(
+        [rng.normal(0, 1.0, (3, 3)), np.stack([sampler.sample(rng) for _ in range(3)])], 1),
+                        dtype=torch.float32)
     betas = torch.tensor(rng.normal(0, 0.6, (3, 10)), dtype=torch.float32)
     with torch.no_grad():
         vertices = hand(pose, betas) + 0.05

@@ -52,7 +52,8 @@ def test_gaps_and_short_runs():
 
 def test_smooth_track_keeps_unsmoothed_fields_and_scales_pixels():
     rng = np.random.default_rng(1)
-    track = dict(keypoints=100 + rng.normal(0, 3, (30, 17, 2)), input_scales=np.full((30, 2), 200.0),
+    track = dict(keypoints=100 + rng.normal(0, 3, (30, 17, 2)),
+                 input_scales=np.full((30, 2), 200.0),
                  bbox_scores=rng.random(30))
     out = smooth_track(track, np.arange(30), 'savgol')
     np.testing.assert_array_equal(out['bbox_scores'], track['bbox_scores'])

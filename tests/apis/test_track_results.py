@@ -6,7 +6,8 @@ from pointhmr.apis import BoxTracker, assign_track_ids, group_by_track, scatter_
 
 def _frame(centres, value):
     boxes = np.array([[c - 20, 0, c + 20, 80] for c in centres], dtype=np.float32).reshape(-1, 4)
-    return dict(bboxes=boxes, keypoints_3d=np.full((len(boxes), 17, 3), value, np.float32),
+    return dict(bboxes=boxes,
+                keypoints_3d=np.full((len(boxes), 17, 3), value, np.float32),
                 input_scales=np.full((len(boxes), 2), 100.0, np.float32))
 
 

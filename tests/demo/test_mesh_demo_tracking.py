@@ -23,8 +23,8 @@ def test_image_fit_params(mesh_demo, light_config_file, grace_hopper, tmp_path):
     image = tmp_path / 'small.jpg'
     cv2.imwrite(str(image), cv2.imread(str(grace_hopper))[::4, ::4])
     out = tmp_path / 'out'
-    assert _run(mesh_demo, light_config_file, '--input', image, '--output-dir', out, '--export', 'none',
-                '--fit-params', '--no-side-view') == 0
+    assert _run(mesh_demo, light_config_file, '--input', image, '--output-dir', out, '--export', 'none', '--fit-params',
+                '--no-side-view') == 0
     with np.load(out / 'small_results.npz') as data:
         assert data['global_orient'].shape == (1, 3) and data['body_pose'].shape == (1, 69)
         assert data['betas'].shape == (1, 10) and data['transl'].shape == (1, 3)
@@ -48,8 +48,8 @@ def test_video_tracks_smoothing_and_params(mesh_demo, light_config_file, grace_h
     box_file = tmp_path / 'boxes.json'
     box_file.write_text(json.dumps(boxes))
     out = tmp_path / 'out'
-    rc = _run(mesh_demo, light_config_file, '--input', video, '--output-dir', out, '--bboxes', box_file,
-              '--fit-params', '--no-side-view', '--smooth', 'savgol', '--smooth-window', '3')
+    rc = _run(mesh_demo, light_config_file, '--input', video, '--output-dir', out, '--bboxes', box_file, '--fit-params',
+              '--no-side-view', '--smooth', 'savgol', '--smooth-window', '3')
     assert rc == 0
     printed = capsys.readouterr().out
     assert '5/5' in printed and 'task/s' in printed  # progress bar: frames done and frames per second

@@ -9,8 +9,12 @@ from pointhmr.utils.rotation import axis_angle_to_matrix, kabsch_rotation, matri
 def test_axis_angle_round_trip_every_angle_range():
     gen = torch.Generator().manual_seed(0)
     axes = torch.nn.functional.normalize(torch.randn(60, 3, generator=gen, dtype=torch.float64), dim=1)
-    angles = torch.cat([torch.zeros(5), torch.full((5, ), 1e-5), torch.rand(40, generator=gen) * 3.0,
-                        torch.full((10, ), math.pi - 1e-4)]).double()
+    angles = torch.cat([
+        torch.zeros(5),
+        torch.full((5, ), 1e-5),
+        torch.rand(40, generator=gen) * 3.0,
+        torch.full((10, ), math.pi - 1e-4)
+    ]).double()
     aa = axes * angles[:, None]
     rot = axis_angle_to_matrix(aa)
     torch.testing.assert_close(rot @ rot.transpose(1, 2), torch.eye(3, dtype=torch.float64).expand(60, 3, 3))

@@ -58,11 +58,11 @@ def main() -> None:
 
     body_model = SMPLBodyModel(model_path=args.model_path)
     gt = make_targets(body_model, args.num_people, args.seed, args.max_turn)
-    noise = torch.from_numpy(np.random.default_rng(args.seed + 1).normal(
-        0.0, args.noise_mm / 1000.0, size=gt['vertices'].shape)).float()
+    noise = torch.from_numpy(
+        np.random.default_rng(args.seed + 1).normal(0.0, args.noise_mm / 1000.0, size=gt['vertices'].shape)).float()
     targets = gt['vertices'] + noise
-    zeros_pose = torch.zeros(args.batch_size, body_model.num_pose_params if hasattr(body_model, 'num_pose_params')
-                             else 72)
+    zeros_pose = torch.zeros(args.batch_size,
+                             body_model.num_pose_params if hasattr(body_model, 'num_pose_params') else 72)
     zeros_betas = torch.zeros(args.batch_size, body_model.num_betas)
 
     fit_times: List[float] = []
@@ -81,8 +81,9 @@ def main() -> None:
     error = (fitted['vertices'] - gt['vertices']).norm(dim=-1).mean(-1) * 1000.0
     num_joints = gt['pose'].shape[1] // 3
     pose_fit = torch.cat([fitted['global_orient'], fitted['body_pose']], 1).reshape(-1, num_joints, 3)
-    angles = torch.rad2deg(rotation_angle_between(axis_angle_to_matrix(gt['pose'].reshape(-1, num_joints, 3)),
-                                                  axis_angle_to_matrix(pose_fit)))
+    angles = torch.rad2deg(
+        rotation_angle_between(axis_angle_to_matrix(gt['pose'].reshape(-1, num_joints, 3)),
+                               axis_angle_to_matrix(pose_fit)))
     moved = [0] + sorted(JOINT_RANGES)
     fit_time, ref_time = float(np.median(fit_times)), float(np.median(ref_times))
     print(f'body model: {body_model.model_file}')
