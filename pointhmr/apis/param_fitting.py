@@ -177,11 +177,8 @@ def solve_betas_transl(target: torch.Tensor, rotations: torch.Tensor, mesh_model
     base, dirs = meshes[:, 0], meshes[:, 1:] - meshes[:, :1]  # (B, V, 3), (B, K, V, 3)
     num_vertices = base.shape[1]
     # unknowns x = (betas, transl); residual = base + dirs^T betas + transl - target, mean over vertices in cm^2
-    columns = torch.cat([
-        dirs.flatten(2),
-        torch.eye(3, dtype=target.dtype, device=target.device).repeat(1, num_vertices)[None].expand(num, 3, -1)
-    ],
-                        dim=1)  # (B, K + 3, 3V)
+    transl_columns = torch.eye(3, dtype=target.dtype, device=target.device).repeat(1, num_vertices)
+    columns = torch.cat([dirs.flatten(2), transl_columns[None].expand(num, 3, -1)], dim=1)  # (B, K + 3, 3V)
     rhs = (target - base).flatten(1)  # (B, 3V)
     scale = 1.0 / (num_vertices * _LOSS_UNIT**2)
     normal = scale * columns @ columns.transpose(1, 2)
@@ -271,13 +268,11 @@ def _normal_equations(mesh: torch.Tensor, residual: torch.Tensor, joints: torch.
     rot_rot = rot_rot.permute(0, 1, 3, 2, 4).reshape(num, 3 * num_joints, 3 * num_joints)
     # cross terms with betas (d_vk) and translation (I): (-s [o]x)^T d = s o x d
     dirs_v = dirs.permute(0, 2, 1, 3)  # (B, V, K, 3)
-    subtree_t = subtree.T.contiguous()
-    sums = _weighted_sums(subtree_t,
-                          torch.cat([
-                              torch.cross(mesh[:, :, None].expand_as(dirs_v), dirs_v, dim=-1), dirs_v, mesh[:, :, None],
-                              residual[:, :, None],
-                              torch.cross(mesh, residual, dim=-1)[:, :, None]
-                          ], 2))  # (B, J, 2K + 3, 3)
+    per_vertex = [
+        torch.cross(mesh[:, :, None].expand_as(dirs_v), dirs_v, dim=-1), dirs_v, mesh[:, :, None], residual[:, :, None],
+        torch.cross(mesh, residual, dim=-1)[:, :, None]
+    ]
+    sums = _weighted_sums(subtree.T.contiguous(), torch.cat(per_vertex, 2))  # (B, J, 2K + 3, 3)
     s_v_cross_d, s_d = sums[:, :, :num_betas], sums[:, :, num_betas:2 * num_betas]
     s_v, s_r, s_v_cross_r = sums[:, :, -3], sums[:, :, -2], sums[:, :, -1]
     rot_betas = s_v_cross_d - torch.cross(joints[:, :, None].expand_as(s_d), s_d, dim=-1)  # (B, J, K, 3)

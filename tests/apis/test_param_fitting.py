@@ -159,3 +159,25 @@ def test_fit_with_pose_blend_shapes_like_real_smpl():
         assert float((body(pose, betas) - SMPLBodyModel()(pose, betas)).norm(dim=-1).mean()) > 0.005
     out = fit_body_params(vertices, body, num_iters=8)
     assert float(out['vertex_error'].max()) < 2.0
+
+
+def test_closed_form_normal_equations_match_the_explicit_jacobian():
+    from pointhmr.apis.param_fitting import _cross_matrix, _normal_equations
+    gen = torch.Generator().manual_seed(0)
+    num, num_vertices, num_joints, num_betas = 2, 50, 4, 3
+    mesh, residual = (torch.randn(num, num_vertices, 3, generator=gen, dtype=torch.float64) for _ in range(2))
+    joints = torch.randn(num, num_joints, 3, generator=gen, dtype=torch.float64)
+    dirs = torch.randn(num, num_betas, num_vertices, 3, generator=gen, dtype=torch.float64)
+    subtree = torch.rand(num_vertices, num_joints, generator=gen, dtype=torch.float64)
+    subtree[:, 3] = 0  # a joint without skinned vertices
+    pairs = (subtree[:, :, None] * subtree[:, None, :]).reshape(num_vertices, -1)
+    normal, grad = _normal_equations(mesh, residual, joints, dirs, subtree, pairs)
+    # explicit (3V, P) Jacobian: rotation columns -s_vj [v - p_j]x, betas directions, identity for translation
+    rot = -(subtree[None, :, :, None, None] * _cross_matrix(mesh[:, :, None] - joints[:, None]))
+    jac = torch.cat([
+        rot.permute(0, 1, 3, 2, 4).reshape(num, 3 * num_vertices, 3 * num_joints),
+        dirs.flatten(2).transpose(1, 2),
+        torch.eye(3, dtype=torch.float64).repeat(num_vertices, 1)[None].expand(num, -1, -1)
+    ], 2)
+    torch.testing.assert_close(normal, jac.transpose(1, 2) @ jac)
+    torch.testing.assert_close(grad, (jac.transpose(1, 2) @ residual.reshape(num, -1, 1))[..., 0])

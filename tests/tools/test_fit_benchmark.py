@@ -10,15 +10,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def test_fit_benchmark_reports_errors_and_reference_timing():
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.run([
-        sys.executable,
-        str(REPO_ROOT / 'tools' / 'analysis_tools' / 'fit_benchmark.py'), '--num-people', '2', '--batch-size', '2',
-        '--repeats', '1'
-    ],
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
+    script = REPO_ROOT / 'tools' / 'analysis_tools' / 'fit_benchmark.py'
+    args = ['--num-people', '2', '--batch-size', '2', '--repeats', '1']
+    proc = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     mean_error = float(re.search(r'vertex error \(mm, vs noise-free mesh\): mean ([\d.]+)', proc.stdout).group(1))
     assert mean_error < 2.0
