@@ -18,6 +18,7 @@ Works with any mesh model that follows the project's mesh-model interface (``for
 (``J_regressor``, ``parents``, ``lbs_weights``; directly or on an smplx layer inside it).
 """
 import weakref
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -142,13 +143,15 @@ def fit_body_params(vertices: Union[torch.Tensor, np.ndarray],
     if num_iters < 0:
         raise ValueError(f'num_iters must be >= 0, got {num_iters}')
     step = len(vertices) if not batch_size else int(batch_size)
+    buffer = next(mesh_model.buffers(), None)
+    device = vertices.device if buffer is None else buffer.device  # fit where the model lives
     chunks = [
-        _fit_chunk(vertices[i:i + step].float(), mesh_model, num_iters, betas_weight, pose_weight)
-        for i in range(0, len(vertices), max(step, 1))
+        _fit_chunk(vertices[i:i + step].to(device=device, dtype=torch.float32), mesh_model, num_iters, betas_weight,
+                   pose_weight) for i in range(0, len(vertices), max(step, 1))
     ]
     if not chunks:
         return _empty_result(mesh_model, vertices)
-    return {key: torch.cat([chunk[key] for chunk in chunks]) for key in chunks[0]}
+    return {key: torch.cat([chunk[key] for chunk in chunks]).to(vertices.device) for key in chunks[0]}
 
 
 def _empty_result(mesh_model: nn.Module, vertices: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -196,20 +199,40 @@ def _subtree_weights(parents: List[int], weights: torch.Tensor) -> torch.Tensor:
     return weights @ subtree.T
 
 
-_REST_JOINT_CACHE: 'weakref.WeakKeyDictionary[nn.Module, torch.Tensor]' = weakref.WeakKeyDictionary()
+@dataclass
+class _SkinningTerms:
+    """Per-mesh-model constants of the normal equations."""
+    subtree_t: torch.Tensor  # (J, V) skinning weight of every vertex on each joint's subtree
+    pair_index: torch.Tensor  # (U,) flat indices j * J + k of the joint pairs that share skinned vertices
+    pair_weights_t: torch.Tensor  # (U, V) s_vj s_vk of these pairs
+    pair_total: torch.Tensor  # (J, J) sum_v s_vj s_vk
+    rest_joint_basis: torch.Tensor  # (K + 1, J, 3) rest joints of the mean shape and of each unit beta
 
 
-def _rest_joint_basis(mesh_model: nn.Module, regressor: torch.Tensor, num_joints: int) -> torch.Tensor:
-    """``(K + 1, J, 3)`` rest-pose joints of the mean shape and of each unit beta (rest joints are linear in the
-    betas); computed once per mesh model (K + 1 forward passes) and cached."""
-    cached = _REST_JOINT_CACHE.get(mesh_model)
-    if cached is None:
-        num_betas = int(mesh_model.num_betas)
-        basis = torch.cat([regressor.new_zeros(1, num_betas), torch.eye(num_betas).to(regressor)])
-        eye3 = torch.eye(3).to(regressor)
-        cached = regressor @ mesh_model(eye3.expand(num_betas + 1, num_joints, 3, 3), basis)
-        _REST_JOINT_CACHE[mesh_model] = cached
-    return cached
+_TERMS_CACHE: 'weakref.WeakKeyDictionary[nn.Module, _SkinningTerms]' = weakref.WeakKeyDictionary()
+
+
+@torch.no_grad()
+def _skinning_terms(mesh_model: nn.Module) -> _SkinningTerms:
+    """The :class:`_SkinningTerms` of ``mesh_model``, computed once (K + 1 forward passes) and cached."""
+    cached = _TERMS_CACHE.get(mesh_model)
+    if cached is not None:
+        return cached
+    regressor, parents, weights = _skinning_data(mesh_model)
+    num_joints, num_betas = len(parents), int(mesh_model.num_betas)
+    subtree = _subtree_weights(parents, weights)  # (V, J)
+    pairs = (subtree[:, :, None] * subtree[:, None, :]).reshape(len(subtree), num_joints**2)
+    pair_index = torch.nonzero(pairs.amax(0) > 0).flatten()
+    # rest-pose joints are linear in the betas
+    basis = torch.cat([regressor.new_zeros(1, num_betas), torch.eye(num_betas).to(regressor)])
+    rest = mesh_model(torch.eye(3).to(regressor).expand(num_betas + 1, num_joints, 3, 3), basis)
+    terms = _SkinningTerms(subtree_t=subtree.T.contiguous(),
+                           pair_index=pair_index,
+                           pair_weights_t=pairs[:, pair_index].T.contiguous(),
+                           pair_total=pairs.sum(0).reshape(num_joints, num_joints),
+                           rest_joint_basis=regressor @ rest)
+    _TERMS_CACHE[mesh_model] = terms
+    return terms
 
 
 def _world_and_joints(local: torch.Tensor, rest_joints: torch.Tensor, parents: List[int],
@@ -241,7 +264,7 @@ def _weighted_sums(weights_t: torch.Tensor, values: torch.Tensor) -> torch.Tenso
 
 
 def _normal_equations(mesh: torch.Tensor, residual: torch.Tensor, joints: torch.Tensor, dirs: torch.Tensor,
-                      subtree: torch.Tensor, pair_weights: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+                      terms: _SkinningTerms) -> Tuple[torch.Tensor, torch.Tensor]:
     """``J^T J`` ``(B, P, P)`` and ``J^T r`` ``(B, P)`` for the parameters (subtree rotations (J, 3), betas (K),
     translation (3)), built from weighted vertex moments instead of the (3V, P) Jacobian.
 
@@ -249,14 +272,13 @@ def _normal_equations(mesh: torch.Tensor, residual: torch.Tensor, joints: torch.
     ``(J^T J)_jk = sum_v s_vj s_vk ((o_vj . o_vk) I - o_vk o_vj^T)`` and ``(J^T r)_j = sum_v s_vj o_vj x r_v``.
     """
     num, num_vertices = mesh.shape[:2]
-    num_joints, num_betas = subtree.shape[1], dirs.shape[1]
+    num_joints, num_betas = terms.subtree_t.shape[0], dirs.shape[1]
     eye3 = torch.eye(3, dtype=mesh.dtype, device=mesh.device)
     # rotation-rotation block from moments of the vertices under the pair weights s_vj s_vk
-    m0 = pair_weights.sum(0).reshape(num_joints, num_joints)
-    used = torch.nonzero(pair_weights.abs().amax(0) > 0).flatten()  # joint pairs that share skinned vertices
+    m0 = terms.pair_total
     values = torch.cat([mesh, (mesh[..., :, None] * mesh[..., None, :]).flatten(2)], 2)
-    moments = mesh.new_zeros(num, num_joints**2, 12)
-    moments[:, used] = _weighted_sums(pair_weights[:, used].T.contiguous(), values)
+    moments = mesh.new_zeros(num, num_joints**2, 12)  # pairs without shared vertices stay zero
+    moments[:, terms.pair_index] = _weighted_sums(terms.pair_weights_t, values)
     moments = moments.reshape(num, num_joints, num_joints, 12)
     m1, m2 = moments[..., :3], moments[..., 3:].reshape(num, num_joints, num_joints, 3, 3)
     # block (j, k) = tr(Q) I - Q with Q = sum m o_k o_j^T = M2 - M1 p_j^T - p_k M1^T + M0 p_k p_j^T
@@ -272,12 +294,12 @@ def _normal_equations(mesh: torch.Tensor, residual: torch.Tensor, joints: torch.
         torch.cross(mesh[:, :, None].expand_as(dirs_v), dirs_v, dim=-1), dirs_v, mesh[:, :, None], residual[:, :, None],
         torch.cross(mesh, residual, dim=-1)[:, :, None]
     ]
-    sums = _weighted_sums(subtree.T.contiguous(), torch.cat(per_vertex, 2))  # (B, J, 2K + 3, 3)
+    sums = _weighted_sums(terms.subtree_t, torch.cat(per_vertex, 2))  # (B, J, 2K + 3, 3)
     s_v_cross_d, s_d = sums[:, :, :num_betas], sums[:, :, num_betas:2 * num_betas]
     s_v, s_r, s_v_cross_r = sums[:, :, -3], sums[:, :, -2], sums[:, :, -1]
     rot_betas = s_v_cross_d - torch.cross(joints[:, :, None].expand_as(s_d), s_d, dim=-1)  # (B, J, K, 3)
     rot_betas = rot_betas.permute(0, 1, 3, 2).reshape(num, 3 * num_joints, num_betas)
-    s_sum = subtree.sum(0)  # (J,)
+    s_sum = terms.subtree_t.sum(1)  # (J,)
     rot_transl = _cross_matrix(s_v - s_sum[None, :, None] * joints).reshape(num, 3 * num_joints, 3)
     flat_dirs = dirs.flatten(2)  # (B, K, 3V)
     betas_betas = flat_dirs @ flat_dirs.transpose(1, 2)
@@ -304,9 +326,8 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
     the betas columns are the exact betas directions of the last linear solve; every residual is the model's exact
     forward pass, so approximations only slow convergence, they do not bias the result.
     """
-    regressor, parents, weights = _skinning_data(mesh_model)
-    regressor = regressor.to(target)
-    subtree = _subtree_weights(parents, weights.to(target))  # (V, J)
+    _, parents, _ = _skinning_data(mesh_model)
+    terms = _skinning_terms(mesh_model)
     num, num_vertices = target.shape[:2]
     num_joints, num_betas = len(parents), int(mesh_model.num_betas)
     local, _ = initial_rotations(target, mesh_model)
@@ -328,14 +349,13 @@ def _fit_chunk(target: torch.Tensor, mesh_model: nn.Module, num_iters: int, beta
         return cost, mesh, aa
 
     cost, mesh, aa = objective(local, betas, transl)
-    basis_joints = _rest_joint_basis(mesh_model, regressor, num_joints).to(target)  # (K + 1, J, 3)
+    basis_joints = terms.rest_joint_basis.to(target)  # (K + 1, J, 3)
     joint_dirs = basis_joints[1:] - basis_joints[:1]
-    pair_weights = (subtree[:, :, None] * subtree[:, None, :]).reshape(num_vertices, num_joints**2)  # (V, J * J)
     damping = torch.full((num, ), 1e-3, dtype=target.dtype, device=target.device)
     for _ in range(num_iters):
         rest_joints = basis_joints[0] + torch.einsum('bk,kjc->bjc', betas, joint_dirs)
         world, joints = _world_and_joints(local, rest_joints, parents, transl)
-        normal, grad = _normal_equations(mesh, mesh - target, joints, dirs, subtree, pair_weights)
+        normal, grad = _normal_equations(mesh, mesh - target, joints, dirs, terms)
         normal, grad = normal * scale**2, grad * scale**2
         # priors: pose ~ w |aa_j|^2 (Jacobian w.r.t. the world-frame w_j ~ R_world_j^T), betas ~ w |betas|^2
         grad[:, 3:3 * num_joints] += pose_weight * (world[:, 1:] @ aa[..., None]).reshape(num, -1)

@@ -162,7 +162,7 @@ def test_fit_with_pose_blend_shapes_like_real_smpl():
 
 
 def test_closed_form_normal_equations_match_the_explicit_jacobian():
-    from pointhmr.apis.param_fitting import _cross_matrix, _normal_equations
+    from pointhmr.apis.param_fitting import _cross_matrix, _normal_equations, _SkinningTerms
     gen = torch.Generator().manual_seed(0)
     num, num_vertices, num_joints, num_betas = 2, 50, 4, 3
     mesh, residual = (torch.randn(num, num_vertices, 3, generator=gen, dtype=torch.float64) for _ in range(2))
@@ -171,7 +171,13 @@ def test_closed_form_normal_equations_match_the_explicit_jacobian():
     subtree = torch.rand(num_vertices, num_joints, generator=gen, dtype=torch.float64)
     subtree[:, 3] = 0  # a joint without skinned vertices
     pairs = (subtree[:, :, None] * subtree[:, None, :]).reshape(num_vertices, -1)
-    normal, grad = _normal_equations(mesh, residual, joints, dirs, subtree, pairs)
+    used = torch.nonzero(pairs.amax(0) > 0).flatten()
+    terms = _SkinningTerms(subtree_t=subtree.T.contiguous(),
+                           pair_index=used,
+                           pair_weights_t=pairs[:, used].T,
+                           pair_total=pairs.sum(0).reshape(num_joints, num_joints),
+                           rest_joint_basis=torch.zeros(0))
+    normal, grad = _normal_equations(mesh, residual, joints, dirs, terms)
     # explicit (3V, P) Jacobian: rotation columns -s_vj [v - p_j]x, betas directions, identity for translation
     rot = -(subtree[None, :, :, None, None] * _cross_matrix(mesh[:, :, None] - joints[:, None]))
     jac = torch.cat([
