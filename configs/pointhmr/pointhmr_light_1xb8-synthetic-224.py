@@ -5,6 +5,7 @@
 # At the end tools/train.py tests the final model on the held-out split and prints it next to the mean-pose baseline
 # (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
 # ("Speed and size" / "Known limitations").
+# Crop / 2D labels: crop_mode='exact' (one warp of the exact box) in training and testing; exact-affine 2D labels.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 
 # CPU-sized model changes (the backbone starts untrained, so the point supervision has to carry the first steps):
