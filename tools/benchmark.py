@@ -24,7 +24,6 @@ implementations and report medians; on CPU one thread is the default (``--thread
 very noisy on a shared machine.
 """
 import argparse
-import copy
 import ctypes
 import math
 import os
@@ -76,13 +75,9 @@ def build_model(config: Optional[str], light: bool = False) -> nn.Module:
     """Build the estimator from ``config`` (a file with a ``model`` dict) or a default PointHMR model config."""
     from mmpose.registry import MODELS
 
-    from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
-    if config:
-        from mmengine.config import Config
-        model_cfg = Config.fromfile(config).model
-    else:
-        model_cfg = pointhmr_light_model() if light else pointhmr_hrnet_w32_model()
-    return MODELS.build(copy.deepcopy(model_cfg))
+    from pointhmr.utils import load_model_config
+    model_cfg = load_model_config(config or ('pointhmr_light' if light else 'pointhmr_hrnet-w32'))
+    return MODELS.build(model_cfg)
 
 
 class TensorForward(nn.Module):

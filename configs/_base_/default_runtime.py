@@ -18,7 +18,9 @@ default_hooks = dict(
         rule='less',
         backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='PoseVisualizationHook', enable=False))
+    visualization=dict(type='PoseVisualizationHook', enable=False),
+    # stops the run at start-up when the model, the metrics and the visualizer use different body models
+    mesh_model_check=dict(type='MeshModelCheckHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

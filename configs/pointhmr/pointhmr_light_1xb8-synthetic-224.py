@@ -14,8 +14,9 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 #   stayed at the mean pose for 800 iterations);
 # * the loss heatmap at the logits' resolution (56 x 56 instead of the nearest x2 copy at 112 x 112, a 4x cheaper
 #   heatmap loss with the same optimum) and no dropout (short run, no overfitting yet).
+heatmap_size = (56, 56)
 model = dict(
-    head=dict(heatmap_size=(56, 56), dropout=0.0, heatmap_camera='ground_truth', loss_weights=dict(heatmap=1000.)))
+    head=dict(heatmap_size=heatmap_size, dropout=0.0, heatmap_camera='ground_truth', loss_weights=dict(heatmap=1000.)))
 
 # ---------------------------------------------------------------- schedule (iteration based; Adam)
 max_iters = 800
@@ -29,20 +30,19 @@ auto_scale_lr = dict(base_batch_size=8, enable=False)
 
 # ---------------------------------------------------------------- data: tools/make_synthetic_dataset.py output
 data_root = 'data/synthetic/'
-input_size = (224, 224)
 train_pipeline = [
     dict(type='LoadImage'),  # keeps the TSV-decoded image; reads files for inference_topdown
     dict(type='MeshBBoxCenterScale'),
     # mild: no flip (it would swap the part colours' left / right meaning), no rotation, small scale and colour jitter
     dict(type='RandomMeshAugmentation', flip_prob=0.0, rot_zero_prob=1.0, scale_std=0.1, scale_range=(0.9, 1.1),
          noise=0.2),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size),
     dict(type='PackMeshInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),  # keeps the TSV-decoded image; reads files for inference_topdown
     dict(type='MeshBBoxCenterScale'),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size),
     dict(type='PackMeshInputs'),
 ]
 train_dataloader = dict(
@@ -60,8 +60,9 @@ val_dataloader = dict(
     dataset=dict(
         type='MeshTSVDataset', data_root=data_root, ann_file='test.yaml', test_mode=True, pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='MeshMetric', body_model=dict(type='SMPLBodyModel'), prefix='mesh')
+val_evaluator = dict(type='MeshMetric', body_model=_base_.body_model, prefix='mesh')
 test_evaluator = val_evaluator
+visualizer = dict(body_model=_base_.body_model)
 
 default_hooks = dict(
     logger=dict(interval=20),

@@ -12,7 +12,7 @@ from mmpose.registry import MODELS
 from torch import nn
 
 from pointhmr.body.mesh_sampler import MeshSampler
-from pointhmr.models.default_configs import pointhmr_light_model
+from pointhmr.utils import load_model_config
 
 LEVEL_SIZES = (6890, 1723, 431)
 LATTICE_WIDTH = 20
@@ -92,4 +92,4 @@ def lattice_width() -> int:
 @pytest.fixture
 def light_model_cfg(stand_in_body_cfg) -> dict:
     """Light PointHMR estimator config on the stand-in body."""
-    return pointhmr_light_model(body_model=stand_in_body_cfg)
+    return load_model_config('pointhmr_light', body_model=stand_in_body_cfg)

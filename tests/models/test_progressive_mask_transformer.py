@@ -11,8 +11,8 @@ from mmpose.structures import PoseDataSample
 
 from pointhmr.body.joints import H36M_TO_J14, J24_TO_J14
 from pointhmr.codecs import weak_perspective_project
-from pointhmr.models.default_configs import pointhmr_light_model
 from pointhmr.models.necks import PointGuidedSamplerOutput
+from pointhmr.utils import load_model_config
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def make_head(stand_in_body_cfg):
     """Build the light head on the stand-in body, with overrides."""
 
     def build(**overrides):
-        cfg = pointhmr_light_model(body_model=stand_in_body_cfg)['head']
+        cfg = load_model_config('pointhmr_light', body_model=stand_in_body_cfg)['head']
         cfg.update(overrides)
         return MODELS.build(cfg).eval()
 

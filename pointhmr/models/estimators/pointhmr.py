@@ -32,7 +32,7 @@ class PointHMR(TopdownPoseEstimator):
                  metainfo: Optional[dict] = None) -> None:
         if neck is None or head is None:
             raise ValueError('PointHMR needs both a neck (PointGuidedSampler) and a head '
-                             '(ProgressiveMaskTransformerHead); see pointhmr.models.default_configs')
+                             '(ProgressiveMaskTransformerHead); see configs/_base_/models/')
         if test_cfg and test_cfg.get('flip_test', False):
             raise ValueError('PointHMR does not support flip test; set test_cfg.flip_test=False')
         if data_preprocessor is None:
