@@ -2,7 +2,7 @@
 #   python tools/make_synthetic_dataset.py            # writes data/synthetic/{train,test}.yaml (defaults: bodies turned at
 #                                                     # most +-60 degrees, one colour per body part, plain backgrounds)
 #   python tools/train.py configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py
-# At the end tools/train.py tests the final model on the held-out split and prints it next to the mean-pose baseline
+# At the end MeanPoseBaselineHook tests the final model on the held-out split and prints it next to the mean-pose baseline
 # (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
 # ("Speed and size" / "Known limitations").
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
@@ -70,5 +70,5 @@ default_hooks = dict(
 log_processor = dict(by_epoch=False, window_size=20)
 randomness = dict(seed=0)
 
-# tools/train.py: after training, test the model and print it next to the mean-pose baseline
-report_mean_pose_baseline = True
+# after training, test the model and log it next to the mean-pose baseline (<work_dir>/mean_pose_baseline.json)
+custom_hooks = [dict(type='MeanPoseBaselineHook')]

@@ -14,14 +14,14 @@ import io
 import os
 import pickle
 import zipfile
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from numpy.lib import format as npy_format
 
-PathLike = Union[str, os.PathLike]
+from ..utils.typing import PathLike
 
 
 def numpy_core_attr(submodule: str, name: str) -> Any:

@@ -181,7 +181,7 @@ def test_ablations_change_one_setting(suffix, path, expected):
 
 def test_synthetic_config_builds_model_and_datasets(tiny_synthetic_root):
     cfg = Config.fromfile(str(SYNTHETIC))
-    assert cfg.report_mean_pose_baseline is True
+    assert plain(cfg.custom_hooks) == [dict(type='MeanPoseBaselineHook')]
     model = MODELS.build(cfg.model)
     for split, count in (('train', 6), ('test', 4)):
         loader = cfg[f'{split}_dataloader']

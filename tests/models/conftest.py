@@ -48,7 +48,8 @@ def _chain(num: int) -> sp.csr_matrix:
 
 @MODELS.register_module(force=True)
 class StandInBodyModel(nn.Module):
-    """Deterministic stand-in for ``SMPLBodyModel`` (same API: forward, h36m_joints, faces, num_vertices, sampler)."""
+    """Deterministic stand-in for ``SMPLBodyModel`` (same API: forward, h36m_joints, center, faces, num_vertices,
+    sampler)."""
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__()
@@ -75,6 +76,9 @@ class StandInBodyModel(nn.Module):
 
     def h36m_joints(self, vertices: torch.Tensor) -> torch.Tensor:
         return torch.einsum('jv,bvc->bjc', self.h36m_regressor.to(vertices.dtype), vertices)
+
+    def center(self, vertices: torch.Tensor) -> torch.Tensor:
+        return vertices - self.h36m_joints(vertices)[:, :1]  # H36M joint 0, the pelvis
 
 
 @pytest.fixture

@@ -42,3 +42,9 @@ class PointHMR(TopdownPoseEstimator):
         super().__init__(backbone=backbone, neck=neck, head=head, train_cfg=train_cfg, test_cfg=test_cfg,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg, metainfo=metainfo)
+        # the head's body model holds fixed data built from the same files on every rank: DDP neither broadcasts it
+        # (it cannot broadcast the mesh sampler's sparse matrices) nor checks it
+        body_model = getattr(self.head, 'body_model', None)
+        if body_model is not None:
+            self._ddp_params_and_buffers_to_ignore = [
+                f'head.body_model.{name}' for name, _ in body_model.named_buffers()]
