@@ -28,7 +28,8 @@ from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a pointhmr model')
-    parser.add_argument('config', help='config file (e.g. configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
+    parser.add_argument('config',
+                        help='config file (e.g. configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume training: without a value or "auto" from the latest checkpoint in the work dir (fresh start if '

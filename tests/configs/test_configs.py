@@ -17,7 +17,7 @@ CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
 ALL_CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
 H36M = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-w32_2xb12-60e_h36m-mix-224.py'
 PW3D = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-w32_2xb12-5e_3dpw-224.py'
-SYNTHETIC = CONFIG_ROOT / 'pointhmr' / 'pointhmr_light_1xb8-synthetic-224.py'
+SYNTHETIC = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 
 
 def plain(value):

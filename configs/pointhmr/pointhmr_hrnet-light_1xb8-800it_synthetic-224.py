@@ -1,9 +1,9 @@
 # Light PointHMR on the synthetic dataset: a CPU-sized end-to-end run (about 15 minutes on 2 cores).
 #   python tools/dataset_converters/make_synthetic_dataset.py  # writes data/synthetic/{train,test}.yaml
 #       (defaults: bodies turned at most +-60 degrees, one colour per body part, plain backgrounds)
-#   python tools/train.py configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py
-# At the end MeanPoseBaselineHook tests the final model on the held-out split and prints it next to the mean-pose baseline
-# (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
+#   python tools/train.py configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py
+# At the end MeanPoseBaselineHook tests the final model on the held-out split and prints it next to the mean-pose
+# baseline (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
 # ("Speed and size" / "Known limitations").
 # Crop / 2D labels: crop_mode='exact' (one warp of the exact box) in training and testing; exact-affine 2D labels.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
