@@ -1,6 +1,6 @@
 """MeanPoseBaselineHook: checks the test split before training, tests the final model and writes the report.
 
-The end-to-end run (tools/train.py on the synthetic config) is tests/tools/test_train_test.py.
+The end-to-end run (tools/train.py on the synthetic config) is test_train_test.py of the tools tests.
 """
 import json
 from types import SimpleNamespace
