@@ -68,8 +68,8 @@ class WinogradConv3x3(nn.Module):
         kernels = torch.einsum('ai,bj->abij', bt, bt).reshape(n * n, 1, n, n).repeat(in_channels, 1, 1, 1)
         self.register_buffer('input_kernels', kernels.float(), persistent=False)
         # output transform A^T m A on the flattened (a, b) axis: (tile*tile, n*n)
-        self.register_buffer('output_transform', torch.einsum('pa,qb->pqab', at, at).reshape(tile * tile, n * n).float(),
-                             persistent=False)
+        output_transform = torch.einsum('pa,qb->pqab', at, at).reshape(tile * tile, n * n)
+        self.register_buffer('output_transform', output_transform.float(), persistent=False)
 
     def supports(self, shape) -> bool:
         return (len(shape) == 4 and shape[1] == self.in_channels and shape[2] % self.tile == 0
@@ -86,7 +86,8 @@ class WinogradConv3x3(nn.Module):
         v = F.conv2d(x, self.input_kernels.to(x.dtype), stride=m, padding=1, groups=self.in_channels)
         v = v.reshape(batch, channels, nn_, tiles_h * tiles_w).transpose(1, 2)  # (B, n*n, C, T)
         products = torch.matmul(winograd_weight(weight, m), v)  # (B, n*n, O, T)
-        y = torch.matmul(self.output_transform.to(x.dtype), products.reshape(batch, nn_, out_channels * tiles_h * tiles_w))
+        products = products.reshape(batch, nn_, out_channels * tiles_h * tiles_w)
+        y = torch.matmul(self.output_transform.to(x.dtype), products)  # (B, m*m, O * T)
         y = y.reshape(batch, m, m, out_channels, tiles_h, tiles_w).permute(0, 3, 4, 1, 5, 2)
         y = y.reshape(batch, out_channels, height, width)
         return y if bias is None else y + bias.view(1, -1, 1, 1)

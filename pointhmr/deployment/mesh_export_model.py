@@ -135,8 +135,8 @@ def check_exportable(model: nn.Module) -> None:
     body = model.head.body_model
     for name in ('sampler', 'num_vertices'):
         if not hasattr(body, name):
-            raise ExportError(f'the mesh model {type(body).__name__} has no {name!r}; it does not follow the mesh-model '
-                              'interface (see docs/architecture.md)')
+            raise ExportError(f'the mesh model {type(body).__name__} has no {name!r}; it does not follow the '
+                              'mesh-model interface (see docs/architecture.md)')
 
 
 class MeshExportModel(nn.Module):
@@ -156,15 +156,18 @@ class MeshExportModel(nn.Module):
         model: a built PointHMR estimator.
         winograd_tile: output tile of the Winograd convolutions of the wide neck convolutions (4 or 2); ``None`` =
             direct convolutions.
+        winograd_min_channels: 3x3 convolutions at least this wide use Winograd (default: the blocks' own threshold,
+            128: the 431/512-channel convolutions of the full model's neck).
     """
 
-    def __init__(self, model: nn.Module, winograd_tile: Optional[int] = 4) -> None:
+    def __init__(self, model: nn.Module, winograd_tile: Optional[int] = 4,
+                 winograd_min_channels: Optional[int] = None) -> None:
         super().__init__()
         check_exportable(model)
         from pointhmr.models.layers import ResidualBasicBlock
 
         from .export_conv import ExportResidualBlock
-        self._block_swaps = [(parent, name, child, ExportResidualBlock(child, winograd_tile))
+        self._block_swaps = [(parent, name, child, ExportResidualBlock(child, winograd_tile, winograd_min_channels))
                              for parent in model.modules() for name, child in parent.named_children()
                              if isinstance(child, ResidualBasicBlock)]
         self.winograd_tile = winograd_tile

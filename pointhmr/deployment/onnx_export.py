@@ -11,8 +11,7 @@ import contextlib
 import io
 import os
 import warnings
-from pathlib import Path
-from typing import Dict, Iterator, Optional, Tuple, Union
+from typing import Dict, Iterator, Optional, Union
 
 import numpy as np
 import torch
@@ -84,7 +83,8 @@ def build_model_for_export(config, checkpoint: Optional[PathLike]):
 
 def export_onnx(model: nn.Module, cfg, out_file: PathLike, opset: int = DEFAULT_OPSET, dynamic_batch: bool = True,
                 input_size: Optional[int] = None, config_name: str = '', checkpoint_name: str = '',
-                winograd_tile: Optional[int] = 4, verify: bool = True) -> Dict[str, float]:
+                winograd_tile: Optional[int] = 4, winograd_min_channels: Optional[int] = None,
+                verify: bool = True) -> Dict[str, float]:
     """Export ``model`` (built from ``cfg``) to ``out_file`` (written atomically) and check it.
 
     Args:
@@ -96,6 +96,7 @@ def export_onnx(model: nn.Module, cfg, out_file: PathLike, opset: int = DEFAULT_
         input_size: square input side to check against the model's (None = the model's).
         config_name / checkpoint_name: recorded in the metadata.
         winograd_tile: Winograd tile of the wide neck convolutions (4, 2 or None = direct convolutions).
+        winograd_min_channels: width from which a 3x3 convolution uses Winograd (None = the blocks' default, 128).
         verify: run the exported file with onnxruntime on a random crop and compare it with PyTorch.
 
     Returns:
@@ -108,7 +109,7 @@ def export_onnx(model: nn.Module, cfg, out_file: PathLike, opset: int = DEFAULT_
         raise ExportError(f'--input-size {input_size} does not fit {config_name or "the config"}: its model takes '
                           f'{width}x{height} crops (the grid tokens and heatmaps are sized for it); pass --input-size '
                           f'{width} or a config trained at {input_size}')
-    wrapper = MeshExportModel(model, winograd_tile=winograd_tile)
+    wrapper = MeshExportModel(model, winograd_tile=winograd_tile, winograd_min_channels=winograd_min_channels)
     generator = torch.Generator().manual_seed(0)
     dummy = torch.randn(2 if dynamic_batch else 1, 3, height, width, generator=generator)
     dynamic_axes = None

@@ -22,7 +22,8 @@ FORMAT = 'pointhmr-mesh-onnx/1'
 #: ONNX opsets the exporter is tested with (the graph needs opset >= 14; the legacy exporter supports up to 20)
 SUPPORTED_OPSETS = tuple(range(14, 21))
 DEFAULT_OPSET = 17
-INSTALL_HINT = 'install the deployment extras: pip install -r requirements/deploy.txt (or bash tools/install.sh --deploy)'
+INSTALL_HINT = ('install the deployment extras: pip install -r requirements/deploy.txt '
+                '(or bash tools/install.sh --deploy)')
 
 
 class OnnxModelError(ValueError):
