@@ -204,6 +204,9 @@ class MeshExportModel(nn.Module):
         body = head.body_model
         with self._export_blocks():
             cam_token, grid_tokens, vertex_tokens, _ = model.neck(model.backbone(inputs))
+        if grid_tokens.shape[1] != head.num_grid_tokens:
+            raise ExportError(f'input crops of {tuple(inputs.shape[2:])} give {grid_tokens.shape[1]} grid tokens, the '
+                              f'head expects {head.num_grid_tokens}: use the input size the model was built for')
         batch = inputs.shape[0]
         joint_tokens = head.joint_token_embed.weight[None].expand(batch, -1, -1)
         content = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
