@@ -53,6 +53,11 @@ def random_crops(batch: int, seed: int = 0) -> torch.Tensor:
 
 
 @pytest.fixture(scope='session')
+def randomise_weights():
+    return randomise
+
+
+@pytest.fixture(scope='session')
 def crops():
     return random_crops
 
