@@ -2,7 +2,8 @@
 # Install pointhmr and its pinned OpenMMLab stack (CPU torch 2.13.0, Python 3.11) into a virtual environment.
 #
 #   bash tools/install.sh            # runtime
-#   bash tools/install.sh --tests    # runtime + test extras
+#   bash tools/install.sh --tests    # runtime + test extras (includes the deployment extras: the tests cover them)
+#   bash tools/install.sh --deploy   # runtime + ONNX export / onnxruntime backend (requirements/deploy.txt)
 #
 # Environment:
 #   VENV             target virtual environment (default: <repo>/.venv; created when missing)
@@ -16,10 +17,12 @@ VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 WHEELS=${POINTHMR_WHEELS:-}
 WITH_TESTS=0
+WITH_DEPLOY=0
 for arg in "$@"; do
   case "$arg" in
-    --tests) WITH_TESTS=1 ;;
-    *) echo "install.sh: unknown argument '$arg' (expected --tests)" >&2; exit 2 ;;
+    --tests) WITH_TESTS=1; WITH_DEPLOY=1 ;;
+    --deploy) WITH_DEPLOY=1 ;;
+    *) echo "install.sh: unknown argument '$arg' (expected --tests or --deploy)" >&2; exit 2 ;;
   esac
 done
 step() { printf '[install] %s\n' "$*" >&2; }
@@ -76,5 +79,6 @@ works 'import importlib.metadata as m; assert m.version("mmdet") == "3.3.0" and 
 step "pointhmr (editable)"
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
 if [ "$WITH_TESTS" = 1 ]; then step "test requirements"; "${PIP[@]}" -r "$ROOT/requirements/tests.txt"; fi
+if [ "$WITH_DEPLOY" = 1 ]; then step "deployment requirements (onnx, onnxruntime)"; "${PIP[@]}" -r "$ROOT/requirements/deploy.txt"; fi
 works 'import pointhmr' || { echo "install.sh: 'import pointhmr' failed after install" >&2; "$PY" -c 'import pointhmr'; exit 1; }
 step "done: $VENV (python: $PY)"
