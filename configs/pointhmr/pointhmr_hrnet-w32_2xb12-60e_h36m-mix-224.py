@@ -11,6 +11,12 @@
 # Model selection: the best checkpoint is the one with the lowest PA-MPJPE on the validation set, which here is the
 # benchmark's test set (inherited METRO practice, spec 10 item 14); report test numbers of a fixed epoch for a clean
 # protocol. Evaluation is exact on any number of GPUs (per-sample storage, no padding duplicates; spec 10 item 16).
+#
+# Crop and labels: evaluation crops like the official code (crop_mode='official': integer box + bilinear resize), so a
+# converted official checkpoint sees the pixels it was trained on; training warps the exact box once (crop_mode='exact',
+# also for rotated crops) and draws pixel-noise gains in the official (R, G, B) order. 2D labels: exact affine, no
+# "truncate then +1" (official: +0.5 px on average); confidences masked by has_2d_joints in training
+# (has_2d_joints_mode='mask'; the official loss uses the confidences only). Sizes: README, differences table.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_hrnet-w32.py']
 
 # ---------------------------------------------------------------- schedule (Adam, x0.1 at half of the epochs)
@@ -34,14 +40,14 @@ train_pipeline = [
     dict(type='MeshBBoxCenterScale'),
     # flip 0.5; rotation N(0, 30) clipped to +-60 deg, zero with prob. 0.6; scale N(1, 0.25) in [0.75, 1.25];
     # per-channel pixel noise U(0.6, 1.4) (spec 4.2)
-    dict(type='RandomMeshAugmentation'),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='RandomMeshAugmentation', noise_channel_order='rgb'),
+    dict(type='MeshTopdownAffine', input_size=input_size, crop_mode='exact', has_2d_joints_mode='mask'),
     dict(type='PackMeshInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='MeshTopdownAffine', input_size=input_size, crop_mode='official'),
     dict(type='PackMeshInputs'),
 ]
 train_dataloader = dict(

@@ -1,10 +1,11 @@
 # Light PointHMR on the synthetic dataset: a CPU-sized end-to-end run (about 15 minutes on 2 cores).
-#   python tools/make_synthetic_dataset.py            # writes data/synthetic/{train,test}.yaml (defaults: bodies turned at
-#                                                     # most +-60 degrees, one colour per body part, plain backgrounds)
+#   python tools/dataset_converters/make_synthetic_dataset.py  # writes data/synthetic/{train,test}.yaml
+#       (defaults: bodies turned at most +-60 degrees, one colour per body part, plain backgrounds)
 #   python tools/train.py configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py
 # At the end tools/train.py tests the final model on the held-out split and prints it next to the mean-pose baseline
 # (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
 # ("Speed and size" / "Known limitations").
+# Crop / 2D labels: crop_mode='exact' (one warp of the exact box) in training and testing; exact-affine 2D labels.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 
 # CPU-sized model changes (the backbone starts untrained, so the point supervision has to carry the first steps):
@@ -27,7 +28,7 @@ param_scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[int(max_
 auto_scale_lr = dict(base_batch_size=8, enable=False)
 
 
-# ---------------------------------------------------------------- data: tools/make_synthetic_dataset.py output
+# ------------------------------------------------ data: tools/dataset_converters/make_synthetic_dataset.py output
 data_root = 'data/synthetic/'
 input_size = (224, 224)
 train_pipeline = [

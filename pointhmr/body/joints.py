@@ -4,6 +4,10 @@
 * ``J14``: the 14 LSP-like joints the transformer's joint tokens regress and the metrics use; hips are 2 and 3.
 * ``H36M17``: joints regressed from the mesh by the Human3.6M regressor; pelvis is index 0.
 * ``SMPL24``: the SMPL kinematic tree (pose parameters are 24 x 3 axis-angle values in this order).
+* ``MANO16``: the MANO hand kinematic tree (wrist, then index, middle, pinky, ring, thumb with 3 joints each; pose
+  parameters are 16 x 3 axis-angle values in this order).
+* ``HAND21``: the 21 hand keypoints in FreiHAND order (wrist, then thumb, index, middle, ring, pinky from the root to
+  the tip); the 16 MANO joints plus 5 fingertip vertices.
 """
 from typing import List
 
@@ -53,3 +57,24 @@ SMPL_JOINT_FLIP_PERM: List[int] = [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14,
 SMPL_POSE_FLIP_PERM: List[int] = [3 * j + c for j in SMPL_JOINT_FLIP_PERM for c in range(3)]
 
 NUM_J24, NUM_J14, NUM_H36M, NUM_SMPL_JOINTS = 24, 14, 17, 24
+
+MANO_JOINT_NAMES: List[str] = [
+    'wrist', 'index1', 'index2', 'index3', 'middle1', 'middle2', 'middle3', 'pinky1', 'pinky2', 'pinky3', 'ring1',
+    'ring2', 'ring3', 'thumb1', 'thumb2', 'thumb3'
+]
+MANO_PARENTS: List[int] = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 0, 10, 11, 0, 13, 14]
+#: MANO16 joints of each finger from the root to the outermost joint
+MANO_FINGER_JOINTS = {'thumb': [13, 14, 15], 'index': [1, 2, 3], 'middle': [4, 5, 6], 'ring': [10, 11, 12],
+                      'pinky': [7, 8, 9]}
+#: finger order of the 5 fingertip vertices (as in the METRO / manopth hand code)
+FINGERTIP_ORDER: List[str] = ['thumb', 'index', 'middle', 'ring', 'pinky']
+
+HAND21_NAMES: List[str] = ['wrist'] + [f'{finger}{i}' for finger in FINGERTIP_ORDER for i in range(1, 5)]
+HAND21_ROOT = 0
+#: [16 MANO joints, 5 fingertips (FINGERTIP_ORDER)] -> HAND21 (FreiHAND order)
+MANO21_TO_HAND21: List[int] = [0, 13, 14, 15, 16, 1, 2, 3, 17, 4, 5, 6, 18, 10, 11, 12, 19, 7, 8, 9, 20]
+#: bones of HAND21 for drawing
+HAND21_SKELETON = [(0, 1 + 4 * f) for f in range(5)] + [(1 + 4 * f + i, 2 + 4 * f + i) for f in range(5)
+                                                        for i in range(3)]
+
+NUM_MANO_JOINTS, NUM_HAND21 = 16, 21

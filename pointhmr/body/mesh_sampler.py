@@ -151,7 +151,8 @@ class MeshSampler(nn.Module):
         if 'A0_row.npy' in names:
             return cls(**_read_pickle_free(path))
         raise ValueError(f'{path}: neither a pickle-free mesh sampler npz (A0_row, ...) nor a METRO '
-                         'mesh_downsampling.npz (A, U, D, F); convert it with tools/convert_smpl_assets.py')
+                         'mesh_downsampling.npz (A, U, D, F); convert it with '
+                         'tools/model_converters/convert_smpl_assets.py')
 
     def save_pickle_free(self, path: PathLike) -> None:
         """Write the matrices as a pickle-free ``.npz`` (COO triplets ``X_row/_col/_data/_shape`` and ``F0..``)."""

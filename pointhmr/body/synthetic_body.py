@@ -100,10 +100,14 @@ class _Part:
         phi = np.arctan2((rel @ self.n2) / r2, (rel @ self.n1) / r1)
         return self.surface(s, phi)
 
+    def ring_positions(self) -> np.ndarray:
+        """Axial positions of the ``rings`` coarse rings: evenly spaced between the two poles."""
+        total = self.cap_start + self.length + self.cap_end
+        return -self.cap_start + total * np.arange(1, self.rings + 1) / (self.rings + 1)
+
     def tessellate(self) -> Tuple[np.ndarray, np.ndarray]:
         """Coarse closed mesh: pole, ``rings x segments`` grid, pole; faces oriented outwards."""
-        total = self.cap_start + self.length + self.cap_end
-        ring_s = -self.cap_start + total * np.arange(1, self.rings + 1) / (self.rings + 1)
+        ring_s = self.ring_positions()
         phi = 2 * np.pi * np.arange(self.segments) / self.segments
         s_grid, phi_grid = np.meshgrid(ring_s, phi, indexing='ij')
         ring_points = self.surface(s_grid.ravel(), phi_grid.ravel())

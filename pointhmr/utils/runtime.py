@@ -136,7 +136,7 @@ def check_dataset_files(cfg: Config, dataloaders: Sequence[str]) -> None:
     if missing:
         hint = ''
         if any('synthetic' in m for m in missing):
-            hint = '\nGenerate the synthetic dataset first: python tools/make_synthetic_dataset.py'
+            hint = '\nGenerate the synthetic dataset first: python tools/dataset_converters/make_synthetic_dataset.py'
         raise FileNotFoundError('dataset file(s) not found (working directory ' + os.getcwd() + '):\n  ' +
                                 '\n  '.join(missing) + hint +
                                 '\nSet data_root / ann_file with --cfg-options, e.g. '

@@ -73,3 +73,21 @@ def _write_fake_chumpy_pickle(path, arrays):
 def write_fake_chumpy_pickle():
     """``write(path, arrays)``: a pickle whose float arrays are ``chumpy.ch.Ch`` objects."""
     return _write_fake_chumpy_pickle
+
+
+@pytest.fixture(scope='session')
+def synthetic_hand_files(body_cache_dir):
+    from pointhmr.body.synthetic_hand import default_hand_files
+    return default_hand_files(cache_dir=body_cache_dir)
+
+
+@pytest.fixture(scope='session')
+def synthetic_hand():
+    from pointhmr.body.synthetic_hand import generate_synthetic_hand
+    return generate_synthetic_hand()
+
+
+@pytest.fixture(scope='session')
+def hand_model(synthetic_hand_files):
+    from pointhmr.body import MANOHandModel
+    return MANOHandModel(**synthetic_hand_files)

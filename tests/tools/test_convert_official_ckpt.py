@@ -1,4 +1,5 @@
-"""tools/convert_official_ckpt.py: converts, verifies strictly, writes an mmengine checkpoint, fails loudly."""
+"""tools/model_converters/convert_official_ckpt.py: converts, verifies strictly, writes an mmengine checkpoint, fails
+loudly."""
 import importlib.util
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ from mmpose.registry import MODELS
 from pointhmr.models.default_configs import pointhmr_light_model
 from pointhmr.models.official_checkpoint import export_to_official
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'convert_official_ckpt.py'
+TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'model_converters' / 'convert_official_ckpt.py'
 
 
 @pytest.fixture(scope='module')

@@ -2,7 +2,8 @@
 
 Usage::
 
-    python tools/convert_official_ckpt.py PointHMR_h36m.bin work_dirs/pointhmr_h36m.pth [--config CFG] [--drop-unused]
+    python tools/model_converters/convert_official_ckpt.py PointHMR_h36m.bin work_dirs/pointhmr_h36m.pth \
+        [--config CFG] [--drop-unused]
 
 The file is read without running code from it (restricted unpickler), renamed to pointhmr's keys, loaded **strictly**
 into a model built from ``--config`` (default: the official PointHMR-HR32 model) and written atomically as
@@ -20,7 +21,7 @@ from typing import Optional, Sequence
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import pointhmr  # noqa: E402  (registers the modules, applies the CPU compatibility fixes)
 from pointhmr.fileio import atomic_write  # noqa: E402
@@ -92,7 +93,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         source_sha256=sha256_of(args.src),
         config=args.config or 'pointhmr.models.default_configs.pointhmr_hrnet_w32_model',
         dropped_keys=list(dropped),
-        converter='tools/convert_official_ckpt.py',
+        converter='tools/model_converters/convert_official_ckpt.py',
         pointhmr_version=str(pointhmr.__version__),
         torch_version=str(torch.__version__),
         time=time.strftime('%Y-%m-%d %H:%M:%S'),
