@@ -21,6 +21,8 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
+from pointhmr.codecs import weak_perspective_project
+
 #: value added to blocked attention scores: exp() of it underflows to exactly 0 in float32, and it stays finite in
 #: float16 (a fully blocked row would give a uniform row, never NaN)
 MASK_VALUE = -1e4
@@ -216,8 +218,7 @@ class MeshExportModel(nn.Module):
         vertices = self.upsampler(coarse)
         keypoints = mesh_keypoints(body, vertices)
         root = keypoints[:, self.root_keypoint:self.root_keypoint + 1]
-        scale, shift = camera[:, None, :1], camera[:, None, 1:3]
-        keypoints_2d = scale * (keypoints[..., :2] + shift)  # weak perspective, as codecs.weak_perspective_project
+        keypoints_2d = weak_perspective_project(keypoints, camera)
         return camera, joints, vertices - root, coarse - root, keypoints - root, keypoints_2d
 
     def output_shapes(self, batch: int = 1) -> Dict[str, Tuple[int, ...]]:

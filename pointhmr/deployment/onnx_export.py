@@ -77,6 +77,8 @@ def build_model_for_export(config, checkpoint: Optional[PathLike]):
     model = init_mesh_model(cfg, 'none', device='cpu')
     if checkpoint not in NO_CHECKPOINT:
         load_checkpoint_strictly(model, checkpoint, config_name)
+        if callable(getattr(model, 'switch_to_deploy', None)):  # eager fast-path caches from the loaded weights
+            model.switch_to_deploy()
     model.random_weights = checkpoint in NO_CHECKPOINT
     return model.eval(), cfg, config_name
 

@@ -27,7 +27,7 @@ SETUP = _load_setup()
 
 def randomise(model: nn.Module, seed: int = 0) -> nn.Module:
     """Non-trivial weights: every parameter redrawn at its own scale, BatchNorm affine and running statistics random
-    (so folding them into the convolutions is exercised), eval mode."""
+    (so folding them into the convolutions is exercised), eval mode, deploy mode rebuilt from the new weights."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
@@ -44,7 +44,10 @@ def randomise(model: nn.Module, seed: int = 0) -> nn.Module:
                 for parameter in module.parameters(recurse=False):
                     scale = float(parameter.std()) if parameter.numel() > 1 else 0.1
                     parameter.add_(0.5 * scale * torch.randn(parameter.shape, generator=generator))
-    return model.eval()
+    model.eval()
+    if callable(getattr(model, 'switch_to_deploy', None)):  # eager fast path caches from the new weights
+        model.switch_to_deploy()
+    return model
 
 
 def random_crops(batch: int, seed: int = 0) -> torch.Tensor:
