@@ -81,3 +81,21 @@ def test_refuses_models_it_cannot_export(light_model):
             MeshExportModel(light_model)
     finally:
         light_model.test_cfg['flip_test'] = False
+
+
+def test_mesh_model_facts_of_the_hand():
+    """The export helpers read every size from the mesh model: the MANO hand's tokens (level 1) up-sample to its full
+    mesh, its keypoints and root come from the hand model."""
+    from pointhmr.body import MANOHandModel
+    from pointhmr.deployment.mesh_export_model import mesh_keypoints, root_keypoint_of, token_level_of
+    hand = MANOHandModel()
+    sampler = hand.sampler
+    level = token_level_of(hand, sampler.num_vertices[hand.token_level])
+    assert level == hand.token_level
+    up = GatherUpsampler(composed_upsampling_matrix(sampler, level, 0))
+    x = torch.randn(2, sampler.num_vertices[level], 3)
+    assert up(x).shape == (2, hand.num_vertices, 3)
+    torch.testing.assert_close(up(x), sampler.upsample(x, level, 0), rtol=1e-5, atol=1e-6)
+    vertices = torch.randn(2, hand.num_vertices, 3)
+    torch.testing.assert_close(mesh_keypoints(hand, vertices), hand.keypoints(vertices))
+    assert root_keypoint_of(hand) == hand.root_keypoint
