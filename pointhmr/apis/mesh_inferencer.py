@@ -7,6 +7,7 @@ import numpy as np
 from pointhmr.visualization.scene import render_people, render_side_view
 from .detection import detect_people, init_person_detector
 from .inference import ImageInput, inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
+from .param_export import add_fitted_params
 from .results import collect_mesh_results
 
 #: inference backends: the PyTorch estimator, or an exported .onnx file run by onnxruntime (pointhmr.deployment)
@@ -84,6 +85,12 @@ class MeshInferencer:
             for sample, score in zip(samples, scores):
                 sample.pred_instances.bbox_scores = np.full(len(sample.pred_instances), score, dtype=np.float32)
         return collect_mesh_results(samples, image.shape[:2], num_vertices=self.model_num_vertices)
+
+    def fit_params(self, results: Dict[str, np.ndarray], image_shape: Optional[Sequence[int]] = None,
+                   **fit_kwargs) -> Dict[str, np.ndarray]:
+        """``results`` plus the mesh-model parameters fitted to every person's vertices
+        (:func:`pointhmr.apis.param_export.add_fitted_params`; ``image_shape`` (H, W) adds ``camera_translation``)."""
+        return add_fitted_params(results, self.model.head.body_model, image_shape, **fit_kwargs)
 
     @property
     def model_num_vertices(self) -> int:
