@@ -46,9 +46,10 @@ def test_demo_with_onnxruntime(light_config_file, light_onnx, inferencers, grace
     spec.loader.exec_module(demo)
     out = tmp_path / 'out'
     assert demo.main([str(light_config_file), '--backend', 'onnxruntime', '--onnx', str(light_onnx[0]), '--input',
-                      str(grace_hopper), '--output-dir', str(out)]) == 0
+                      str(grace_hopper), '--output-dir', str(out), '--fit-params']) == 0
     stem = grace_hopper.stem
     assert (out / f'{stem}_mesh.jpg').is_file() and (out / 'meshes' / f'{stem}_person0.obj').is_file()
+    assert len(list((out / 'params').glob(f'{stem}_person0_*.npz'))) == 1  # parameter fitting on the ORT results
     with np.load(out / f'{stem}_results.npz') as saved:
         vertices = saved['vertices']
     expected = inferencers[0](str(grace_hopper))  # whole image, PyTorch
