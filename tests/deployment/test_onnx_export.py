@@ -73,6 +73,10 @@ def test_backend_refuses_corrupt_foreign_and_mismatched_files(light_onnx, light_
     with pytest.raises(OnnxModelError, match=rf'{foreign} has no pointhmr metadata.*pytorch2onnx.py'):
         OnnxMeshModel(light_config_file, foreign)
 
+    backend = OnnxMeshModel(light_config_file, light_onnx[0])
+    with pytest.raises(ValueError, match=rf'{light_onnx[0]} takes \(B, 3, 224, 224\) crops, got \(1, 3, 256, 256\)'):
+        backend.run(np.zeros((1, 3, 256, 256), np.float32))
+
     other = light_cfg.copy()
     other.model.head.hops = [5, 3, 2, 1]  # another model (other masks), same weights layout
     other_file = tmp_path / 'other.py'
