@@ -6,6 +6,7 @@ Examples::
     python demo/mesh_demo.py CONFIG CKPT --input frames/ --output-dir out \\
         --det-config <mmdet config> --det-checkpoint <mmdet weights>
     python demo/mesh_demo.py CONFIG none --input clip.mp4 --output-dir out --bboxes boxes.json   # random weights
+    python demo/mesh_demo.py CONFIG --backend onnxruntime --onnx pointhmr.onnx --input photo.jpg --output-dir out
 
 Person boxes come from the mmdet detector when given, else from ``--bboxes`` (JSON: a list of [x1, y1, x2, y2]
 boxes used for every image/frame, or a dict keyed by image file name, image stem or frame index), else the whole
@@ -41,7 +42,8 @@ VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='PointHMR config file')
-    parser.add_argument('checkpoint', help="checkpoint file, or 'none' for random weights (smoke tests)")
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help="checkpoint file, or 'none' for random weights (smoke tests); not used by onnxruntime")
     parser.add_argument('--input', required=True, help='image file, folder of images, or video file')
     parser.add_argument('--output-dir', required=True, help='folder for the rendered images and result files')
     parser.add_argument('--det-config', default=None, help='mmdet config of a person detector')
@@ -61,7 +63,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='append a side-view panel to the rendered images')
     parser.add_argument('--max-frames', type=int, default=None, help='stop a video after this many frames')
     add_param_and_video_arguments(parser)
+    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default='pytorch',
+                        help='run the network in PyTorch (CHECKPOINT) or onnxruntime (--onnx)')
+    parser.add_argument('--onnx', default=None, help='.onnx file for --backend onnxruntime '
+                        '(tools/deployment/pytorch2onnx.py, exported from CONFIG)')
     args = parser.parse_args(argv)
+    if args.backend == 'onnxruntime' and not args.onnx:
+        parser.error('--backend onnxruntime needs --onnx OUT.onnx (export it with tools/deployment/pytorch2onnx.py)')
+    if args.backend == 'pytorch' and args.checkpoint is None:
+        parser.error("CHECKPOINT is required with --backend pytorch ('none' = random weights)")
+    if args.onnx and args.backend != 'onnxruntime':
+        parser.error('--onnx needs --backend onnxruntime')
     if args.det_config and args.bboxes:
         parser.error('give either --det-config (detector boxes) or --bboxes (box file), not both')
     if args.det_checkpoint and not args.det_config:
@@ -315,8 +327,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                                     det_config=args.det_config,
                                     det_checkpoint=args.det_checkpoint,
                                     det_score_thr=args.det_score_thr,
-                                    det_category=args.det_category)
-    except (FileNotFoundError, ValueError) as error:
+                                    det_category=args.det_category,
+                                    backend=args.backend,
+                                    onnx_file=args.onnx)
+    except (FileNotFoundError, ValueError, ImportError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     if inferencer.random_weights:

@@ -33,7 +33,6 @@ sync_bn = 'torch'
 
 # ---------------------------------------------------------------- data (METRO TSV/YAML layout under data/)
 data_root = 'data/'
-input_size = (224, 224)
 # LoadImage keeps the image decoded by MeshTSVDataset and reads files for mmpose.apis.inference_topdown
 train_pipeline = [
     dict(type='LoadImage'),
@@ -41,13 +40,13 @@ train_pipeline = [
     # flip 0.5; rotation N(0, 30) clipped to +-60 deg, zero with prob. 0.6; scale N(1, 0.25) in [0.75, 1.25];
     # per-channel pixel noise U(0.6, 1.4) (spec 4.2)
     dict(type='RandomMeshAugmentation', noise_channel_order='rgb'),
-    dict(type='MeshTopdownAffine', input_size=input_size, crop_mode='exact', has_2d_joints_mode='mask'),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size, crop_mode='exact', has_2d_joints_mode='mask'),
     dict(type='PackMeshInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
-    dict(type='MeshTopdownAffine', input_size=input_size, crop_mode='official'),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size, crop_mode='official'),
     dict(type='PackMeshInputs'),
 ]
 train_dataloader = dict(
@@ -76,7 +75,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # MPJPE / PA-MPJPE on J14 (H36M regressor on the predicted mesh); Human3.6M P2 has no SMPL -> no MPVPE
-val_evaluator = dict(type='MeshMetric', body_model=dict(type='SMPLBodyModel'), prefix='mesh')
+val_evaluator = dict(type='MeshMetric', body_model=_base_.body_model, prefix='mesh')
 test_evaluator = val_evaluator
+visualizer = dict(body_model=_base_.body_model)
 
 default_hooks = dict(logger=dict(interval=100))

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pointhmr.utils.arrays import to_numpy
 from pointhmr.visualization.scene import person_translations
 from .param_fitting import fit_body_params, model_type_of, pose_key_of
 
@@ -43,7 +44,7 @@ def add_fitted_params(results: Dict[str, np.ndarray],
     fitted[keys[1]] = fitted.pop('body_pose')
     out = dict(results)
     for key in (*keys, 'vertex_error'):
-        value = fitted[key].detach().cpu().numpy().astype(np.float32)
+        value = to_numpy(fitted[key], np.float32)
         column = np.full((num, ) + value.shape[1:], np.nan, dtype=np.float32)
         column[finite] = value
         out['fit_vertex_error' if key == 'vertex_error' else key] = column

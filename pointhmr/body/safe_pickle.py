@@ -13,7 +13,7 @@ import contextlib
 import os
 import pickle
 import zipfile
-from typing import Any, Dict, Iterator, List, Union
+from typing import Any, Dict, Iterator, List
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,8 +23,7 @@ from numpy.lib import format as npy_format
 from ..fileio.safe_pickle import (NUMPY_SCIPY_DATA, SMPL_DATA, ChumpyStub, UnsafePickleError, numpy_core_attr,
                                   resolve_chumpy_stubs)
 from ..fileio.safe_pickle import restricted_loads as _restricted_loads
-
-PathLike = Union[str, os.PathLike]
+from ..utils.typing import PathLike
 
 __all__ = ['ChumpyStub', 'numpy_core_attr', 'restricted_loads', 'load_smpl_pickle', 'load_metro_mesh_downsampling',
            'load_legacy_adjacency', 'load_npy', 'CorruptBodyFileError', 'reading_body_file', 'load_3dpw_sequence',

@@ -6,7 +6,7 @@ can be found and fixed.
 import base64
 import binascii
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import cv2
 import numpy as np
@@ -173,17 +173,3 @@ def _check_label_ranges(label: Dict[str, Any], path: str, row: int) -> None:
     _check_bound(label['3d_joints'][:, :3], '3d_joints', MAX_ABS_METRES, 'metres', path, row)
     _check_bound(label['pose'], 'pose', MAX_ABS_SMPL, 'radians', path, row)
     _check_bound(label['betas'], 'betas', MAX_ABS_SMPL, 'shape coefficients', path, row)
-
-
-def decode_hw(text: str, path: str = '<tsv>', row: int = -1) -> Optional[tuple]:
-    """hw TSV value (``[{"height": H, "width": W}]`` or ``"H W"``) -> (H, W)."""
-    try:
-        parsed = json.loads(text)
-        if isinstance(parsed, list):
-            parsed = parsed[0]
-        return int(parsed['height']), int(parsed['width'])
-    except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
-        parts = text.split()
-        if len(parts) == 2 and all(p.isdigit() for p in parts):
-            return int(parts[0]), int(parts[1])
-        raise RowError(path, row, 'hw', f'expected [{{"height": H, "width": W}}] or "H W", got {text[:60]!r}')

@@ -20,15 +20,15 @@ import pickle
 import zipfile
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
 from ..fileio.safe_pickle import (OFFICIAL_CHECKPOINT, PickledModuleStub, RestrictedUnpickler,  # noqa: F401
                                   UnsafeCheckpointError, restricted_pickle_module)
+from ..utils.typing import PathLike
 
-PathLike = Union[str, os.PathLike]
 
 # Official top-level prefix -> pointhmr prefix. Order matters only for readability; prefixes are disjoint.
 OFFICIAL_TO_POINTHMR_PREFIXES: Tuple[Tuple[str, str], ...] = (

@@ -2,8 +2,8 @@
 
 mmengine's local backend opens the target path and writes into it, so a run killed while saving leaves a truncated
 ``epoch_N.pth`` (and ``resume='auto'`` then fails on it). ``AtomicLocalBackend`` writes through
-:func:`pointhmr.fileio.atomic_write` (temporary file next to the target, fsync, ``os.replace``, atomic on POSIX): readers
-see either the old or the new complete file.
+:func:`pointhmr.fileio.atomic_write` (temporary file next to the target, fsync, ``os.replace``, atomic on POSIX):
+readers see either the old or the new complete file.
 
 mmengine 0.10's ``CheckpointHook`` deletes the oldest checkpoint (``max_keep_ckpts``) and the previous best one
 *before* writing the new one, so with ``max_keep_ckpts=1`` a kill during the save left no checkpoint at all. This
@@ -19,7 +19,7 @@ from typing import Dict, List, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
-from ..fileio import atomic_write_bytes
+from .. import fileio  # the module, not its names: pointhmr.fileio imports pointhmr.utils.typing
 
 ATOMIC_BACKEND_NAME = 'atomic_local'
 
@@ -42,7 +42,7 @@ class AtomicLocalBackend(LocalBackend):
             self._pending.setdefault(os.path.dirname(path), []).append(path)
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        atomic_write_bytes(filepath, obj)
+        fileio.atomic_write_bytes(filepath, obj)
         written = os.path.abspath(os.fspath(filepath))
         with self._lock:
             pending = self._pending.pop(os.path.dirname(written), [])
@@ -51,7 +51,7 @@ class AtomicLocalBackend(LocalBackend):
                 os.remove(path)
 
     def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
-        atomic_write_bytes(filepath, obj.encode(encoding))
+        fileio.atomic_write_bytes(filepath, obj.encode(encoding))
 
 
 register_backend(ATOMIC_BACKEND_NAME, AtomicLocalBackend, force=True)

@@ -81,8 +81,8 @@ def test_empty_training_set_fails_at_start(tmp_path, make_runner):
 
 
 def test_kill_during_rotation_with_one_kept_checkpoint_leaves_the_previous_one(tmp_path, make_runner, monkeypatch):
-    from pointhmr.utils import atomic_checkpoint
-    real_write, saves = atomic_checkpoint.atomic_write_bytes, []
+    from pointhmr import fileio
+    real_write, saves = fileio.atomic_write_bytes, []
 
     def write(path, data):
         if str(path).endswith('.pth'):
@@ -91,7 +91,7 @@ def test_kill_during_rotation_with_one_kept_checkpoint_leaves_the_previous_one(t
                 raise KeyboardInterrupt('killed while writing the second checkpoint')
         real_write(path, data)
 
-    monkeypatch.setattr(atomic_checkpoint, 'atomic_write_bytes', write)
+    monkeypatch.setattr(fileio, 'atomic_write_bytes', write)
     hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False, max_keep_ckpts=1,
                                  backend_args=dict(backend='atomic_local')))
     with pytest.raises(KeyboardInterrupt):

@@ -17,7 +17,7 @@ residual heads and runs their wide 3x3 convolutions as Winograd F(2x2, 3x3) (``R
 the reference always runs the plain modules. ``--plain`` adds a column with our inference on the plain modules
 (inference rows only). Parameters ("used" = receives a gradient), FLOPs and the training step use the full forward of
 each with a surrogate loss (sum of mean squares of every output) so both columns do the same work (FLOPs are counted
-in eval mode, so ours include the Winograd saving); an extra row times our training step with the real
+in deploy mode, so ours include the Winograd saving); an extra row times our training step with the real
 ``model.loss`` on synthetic labels.
 
 Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = peak increase of the heap bytes
@@ -26,7 +26,6 @@ implementations and report medians; on CPU one thread is the default (``--thread
 very noisy on a shared machine.
 """
 import argparse
-import copy
 import ctypes
 import os
 import statistics
@@ -77,13 +76,9 @@ def build_model(config: Optional[str], light: bool = False) -> nn.Module:
     """Build the estimator from ``config`` (a file with a ``model`` dict) or a default PointHMR model config."""
     from mmpose.registry import MODELS
 
-    from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
-    if config:
-        from mmengine.config import Config
-        model_cfg = Config.fromfile(config).model
-    else:
-        model_cfg = pointhmr_light_model() if light else pointhmr_hrnet_w32_model()
-    return MODELS.build(copy.deepcopy(model_cfg))
+    from pointhmr.utils import load_model_config
+    model_cfg = load_model_config(config or ('pointhmr_light' if light else 'pointhmr_hrnet-w32'))
+    return MODELS.build(model_cfg)
 
 
 class TensorForward(nn.Module):
@@ -109,6 +104,15 @@ def vertices_of(outputs) -> Tensor:
         candidates = [t for t in outputs if isinstance(t, Tensor) and t.dim() == 3 and t.shape[-1] == 3]
         return max(candidates, key=lambda t: t.shape[1])
     raise TypeError(f'cannot find vertices in model output of type {type(outputs).__name__}')
+
+
+def deploy(net: nn.Module) -> nn.Module:
+    """Eval mode, and deploy mode (``switch_to_deploy``) for our model: how inference runs it."""
+    net.eval()
+    model = net.model if isinstance(net, TensorForward) else net
+    if callable(getattr(model, 'switch_to_deploy', None)):
+        model.switch_to_deploy()
+    return net
 
 
 def predict_instances(model: nn.Module, images: Tensor):
@@ -290,7 +294,7 @@ def count_flops(net: nn.Module, images: Tensor) -> Tuple[float, str]:
     mmengine.analysis (jit trace) is tried first; models whose trace fails (e.g. sparse tensors) are counted with
     torch.utils.flop_counter (dispatch level; its 2-per-multiply-add count is halved to match).
     """
-    net.eval()
+    deploy(net)
     with torch.no_grad():
         try:
             from mmengine.analysis import FlopAnalyzer
@@ -325,7 +329,7 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
 
     latency_batch, throughput_batch = args.batch_sizes[0], args.batch_sizes[-1]
     for subject in subjects.values():
-        subject.net.eval()
+        deploy(subject.net)
     with torch.inference_mode():
         x = images(latency_batch)
         timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup,
@@ -373,7 +377,7 @@ def _train_step(optimizer: torch.optim.Optimizer, compute_loss: Callable[[Tensor
 
 def compare_outputs(ours: nn.Module, reference: nn.Module, device: torch.device) -> float:
     """Largest absolute vertex difference between our forward and the reference (eval mode, same input)."""
-    ours.eval()
+    deploy(ours)
     reference.eval()
     x = torch.randn(2, 3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(1)).to(device)
     with torch.inference_mode():
