@@ -2,7 +2,10 @@
 # Install pointhmr and its pinned OpenMMLab stack (CPU torch 2.13.0, Python 3.11) into a virtual environment.
 #
 #   bash tools/install.sh            # runtime
-#   bash tools/install.sh --tests    # runtime + test extras
+#   bash tools/install.sh --tests    # runtime + test extras (requirements/tests.txt, and deploy.txt: tests cover it)
+#   bash tools/install.sh --deploy   # runtime + ONNX export / onnxruntime (requirements/deploy.txt)
+#
+# The pinned versions are those of requirements/stack.txt (a test checks that this script installs exactly them).
 #
 # Environment:
 #   VENV             target virtual environment (default: <repo>/.venv; created when missing)
@@ -16,10 +19,12 @@ VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 WHEELS=${POINTHMR_WHEELS:-}
 WITH_TESTS=0
+WITH_DEPLOY=0
 for arg in "$@"; do
   case "$arg" in
-    --tests) WITH_TESTS=1 ;;
-    *) echo "install.sh: unknown argument '$arg' (expected --tests)" >&2; exit 2 ;;
+    --tests) WITH_TESTS=1; WITH_DEPLOY=1 ;;
+    --deploy) WITH_DEPLOY=1 ;;
+    *) echo "install.sh: unknown argument '$arg' (expected --tests and/or --deploy)" >&2; exit 2 ;;
   esac
 done
 step() { printf '[install] %s\n' "$*" >&2; }
@@ -38,9 +43,10 @@ works 'import torch; assert torch.__version__.startswith("2.13.0")' \
 # 2. build tools; setuptools<81 keeps pkg_resources, which mmcv's setup.py and mmengine import.
 works 'import setuptools, numpy, Cython, wheel; assert int(setuptools.__version__.split(".")[0]) < 81; assert numpy.__version__.startswith("2.")' \
   || { step "build tools"; "${PIP[@]}" 'setuptools>=77.0.3,<81' wheel ninja 'numpy>=2,<2.5' 'cython>=3'; }
-# 3. pure-Python / manylinux runtime requirements (mmengine, opencv, scipy, smplx, ...): mmcv imports them.
+# 3. pure-Python / manylinux runtime requirements (mmengine, opencv, scipy, ...): mmcv imports them. stack.txt as
+#    constraints pins the tested versions (mmengine==0.10.7) without installing anything else.
 step "runtime requirements"
-"${PIP[@]}" -r "$ROOT/requirements/runtime.txt"
+"${PIP[@]}" -r "$ROOT/requirements/runtime.txt" -c "$ROOT/requirements/stack.txt"
 # 4. mmcv 2.1.0 with compiled ops (mmdet 3.3.0 needs <2.2.0; mmcv-lite lacks mmcv._ext which mmpose.models imports).
 MMCV_OK='import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"; from mmcv.ops import nms'
 if ! works "$MMCV_OK"; then
@@ -68,13 +74,14 @@ if ! works "$XTC_OK"; then
   fi
   works "$XTC_OK" || { echo "install.sh: xtcocotools does not work with numpy 2; see the log above" >&2; exit 1; }
 fi
-# 6. mmdet/mmpose without their metadata dependencies (mmpose lists chumpy, which does not build, and torchvision,
-#    whose wheel breaks beside CPU torch).
-works 'import importlib.metadata as m; assert m.version("mmdet") == "3.3.0" and m.version("mmpose") == "1.3.2"' \
-  || { step "mmdet 3.3.0, mmpose 1.3.2 (--no-deps)"; "${PIP[@]}" --no-deps mmdet==3.3.0 mmpose==1.3.2; }
+# 6. mmdet/mmpose/smplx without their metadata dependencies (mmpose lists chumpy, which does not build, and
+#    torchvision, whose wheel breaks beside CPU torch; smplx lists a bare torch). Their real imports are all installed.
+works 'import importlib.metadata as m; assert m.version("mmdet") == "3.3.0" and m.version("mmpose") == "1.3.2" and m.version("smplx") == "0.1.28"' \
+  || { step "mmdet 3.3.0, mmpose 1.3.2, smplx 0.1.28 (--no-deps)"; "${PIP[@]}" --no-deps mmdet==3.3.0 mmpose==1.3.2 smplx==0.1.28; }
 # 7. pointhmr itself, editable, without re-resolving the stack above.
 step "pointhmr (editable)"
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
 if [ "$WITH_TESTS" = 1 ]; then step "test requirements"; "${PIP[@]}" -r "$ROOT/requirements/tests.txt"; fi
+if [ "$WITH_DEPLOY" = 1 ]; then step "deploy requirements"; "${PIP[@]}" -r "$ROOT/requirements/deploy.txt"; fi
 works 'import pointhmr' || { echo "install.sh: 'import pointhmr' failed after install" >&2; "$PY" -c 'import pointhmr'; exit 1; }
 step "done: $VENV (python: $PY)"

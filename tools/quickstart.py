@@ -3,7 +3,7 @@
     .venv/bin/python tools/quickstart.py [--work-dir work_dirs/quickstart] [--iters 800] [--train 2000 --test 200]
 
 1. writes the synthetic dataset (rendered images of the embedded synthetic SMPL-format body, METRO TSV format) to
-   ``data/synthetic`` unless it is already there (``tools/make_synthetic_dataset.py``);
+   ``data/synthetic`` unless it is already there (``tools/dataset_converters/make_synthetic_dataset.py``);
 2. trains the light PointHMR config for ``--iters`` iterations, evaluates it on the held-out split and prints its
    MPJPE / PA-MPJPE / MPVPE next to a mean-pose baseline (``tools/train.py``);
 3. renders the trained model's meshes on a few held-out images (front overlay + side view) and exports them
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import List
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = 'configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py'
+CONFIG = 'configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 #: bodies of the synthetic dataset turn at most this many degrees from facing the camera (make_synthetic_dataset.py)
 MAX_TURN = 60.0
 
@@ -84,8 +84,8 @@ def main(argv=None) -> None:
     if dataset_is_complete(data_dir, args.train, args.test):
         print(f'=== synthetic dataset: using {data_dir}')
     else:
-        run('synthetic dataset', ['tools/make_synthetic_dataset.py', '--out', str(data_dir), '--train',
-                                  str(args.train), '--test', str(args.test), '--seed', '0',
+        run('synthetic dataset', ['tools/dataset_converters/make_synthetic_dataset.py', '--out', str(data_dir),
+                                  '--train', str(args.train), '--test', str(args.test), '--seed', '0',
                                   '--max-turn', str(MAX_TURN)])
     run('train + evaluate', [
         'tools/train.py', CONFIG, '--work-dir', str(work_dir), '--cfg-options', f'train_cfg.max_iters={args.iters}',

@@ -3,6 +3,10 @@ default_scope = 'mmpose'
 # 'pointhmr' registers the model, datasets, transforms, metric and visualizer; 'pointhmr.utils' registers the
 # crash-safe checkpoint backend 'atomic_local' used below.
 custom_imports = dict(imports=['pointhmr'], allow_failed_imports=False)
+# mmengine's Runner plus the project's checkpoint/dataset safety rules (pointhmr.engine.runner); weights load strictly
+# (load_strict = False loads the matching tensors and logs the rest)
+runner_type = 'PointHMRRunner'
+load_strict = True
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -18,7 +22,11 @@ default_hooks = dict(
         rule='less',
         backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='PoseVisualizationHook', enable=False))
+    visualization=dict(type='PoseVisualizationHook', enable=False),
+    # stops the run at start-up when the model, the metrics and the visualizer use different body models
+    mesh_model_check=dict(type='MeshModelCheckHook'),
+    # validation / test epochs run the model in deploy mode (BatchNorm folding + Winograd on CPU)
+    switch_to_deploy=dict(type='SwitchToDeployHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

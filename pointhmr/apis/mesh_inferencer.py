@@ -7,7 +7,31 @@ import numpy as np
 from pointhmr.visualization.scene import render_people, render_side_view
 from .detection import detect_people, init_person_detector
 from .inference import ImageInput, inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
+from .param_export import add_fitted_params
 from .results import collect_mesh_results
+
+#: inference backends: the PyTorch estimator, or an exported .onnx file run by onnxruntime (pointhmr.deployment)
+BACKENDS = ('pytorch', 'onnxruntime')
+
+
+def init_mesh_backend(config, checkpoint: Optional[str] = None, device: str = 'cpu', backend: str = 'pytorch',
+                      onnx_file: Optional[str] = None, cfg_options: Optional[dict] = None):
+    """The estimator of ``backend``: :func:`init_mesh_model` or an
+    :class:`~pointhmr.deployment.ort_backend.OnnxMeshModel` (weights from ``onnx_file``; ``checkpoint`` unused)."""
+    if backend == 'pytorch':
+        return init_mesh_model(config, checkpoint, device=device, cfg_options=cfg_options)
+    if backend != 'onnxruntime':
+        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+    if not onnx_file:
+        raise ValueError("the onnxruntime backend needs the exported model: pass onnx_file (demo: --onnx OUT.onnx, "
+                         "from tools/deployment/pytorch2onnx.py)")
+    from mmengine import Config
+
+    from pointhmr.deployment.ort_backend import OnnxMeshModel
+    if cfg_options:
+        config = Config.fromfile(str(config)) if not isinstance(config, Config) else config
+        config.merge_from_dict(cfg_options)
+    return OnnxMeshModel(config, onnx_file, device=device)
 
 
 class MeshInferencer:
@@ -21,6 +45,8 @@ class MeshInferencer:
             whole image is one person.
         det_score_thr / det_category: keep detections of this class (0 = COCO person) above this score.
         cfg_options: overrides merged into the PointHMR config.
+        backend: 'pytorch' or 'onnxruntime' (then ``onnx_file`` is the exported model and ``checkpoint`` is unused).
+        onnx_file: .onnx file of the onnxruntime backend (``tools/deployment/pytorch2onnx.py``).
     """
 
     def __init__(self,
@@ -31,8 +57,10 @@ class MeshInferencer:
                  det_checkpoint: Optional[str] = None,
                  det_score_thr: float = 0.5,
                  det_category: int = 0,
-                 cfg_options: Optional[dict] = None) -> None:
-        self.model = init_mesh_model(config, checkpoint, device=device, cfg_options=cfg_options)
+                 cfg_options: Optional[dict] = None,
+                 backend: str = 'pytorch',
+                 onnx_file: Optional[str] = None) -> None:
+        self.model = init_mesh_backend(config, checkpoint, device, backend, onnx_file, cfg_options)
         self.random_weights = bool(getattr(self.model, 'random_weights', False))
         self.faces = mesh_faces_of(self.model)
         self.detector = init_person_detector(det_config, det_checkpoint, device) if det_config else None
@@ -65,24 +93,44 @@ class MeshInferencer:
         """``model_type`` of the model's mesh model ('smpl', 'mano'), recorded in exported results."""
         return str(getattr(self.model.head.body_model, 'model_type', 'mesh'))
 
+    def fit_params(self, results: Dict[str, np.ndarray], image_shape: Optional[Sequence[int]] = None,
+                   **fit_kwargs) -> Dict[str, np.ndarray]:
+        """``results`` plus the mesh-model parameters fitted to every person's vertices
+        (:func:`pointhmr.apis.param_export.add_fitted_params`; ``image_shape`` (H, W) adds ``camera_translation``)."""
+        return add_fitted_params(results, self.model.head.body_model, image_shape, **fit_kwargs)
+
     @property
     def model_num_vertices(self) -> int:
         body = self.model.head.body_model
         return int(getattr(body, 'num_vertices', int(self.faces.max()) + 1))
+
+    #: longest side of a rendered image; larger inputs are drawn downscaled (renderer memory grows with the pixels)
+    MAX_RENDER_SIDE = 1920
 
     def visualize(self,
                   img: ImageInput,
                   results: Dict[str, np.ndarray],
                   side_view: bool = True,
                   draw_bboxes: bool = True,
-                  alpha: float = 0.9) -> np.ndarray:
-        """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights."""
+                  alpha: float = 0.9,
+                  max_side: Optional[int] = MAX_RENDER_SIDE) -> np.ndarray:
+        """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights.
+
+        Images whose longest side exceeds ``max_side`` (None = no limit) are drawn at that size: the results keep
+        their full-resolution coordinates, only the picture is smaller.
+        """
         image, _ = load_image(img)
         vertices, cameras = results['vertices'], results['mesh_cameras']
         centers, scales = results['input_centers'], results['input_scales']
+        bboxes = np.asarray(results['bboxes'], dtype=np.float64)
+        factor = 1.0 if max_side is None else min(1.0, max_side / max(image.shape[:2]))
+        if factor < 1.0:  # crop centres / sizes / boxes are pixels; the crop cameras are unit-free
+            size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            centers, scales, bboxes = (np.asarray(a, dtype=np.float64) * factor for a in (centers, scales, bboxes))
         front, _ = render_people(image, vertices, self.faces, cameras, centers, scales, alpha=alpha)
         if draw_bboxes:
-            for box in results['bboxes']:
+            for box in bboxes:
                 if np.all(np.isfinite(box)):
                     x1, y1, x2, y2 = (int(round(v)) for v in box)
                     cv2.rectangle(front, (x1, y1), (x2, y2), (0, 200, 0), max(1, image.shape[0] // 300))

@@ -2,7 +2,7 @@
 import contextlib
 import io
 import os
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import numpy as np
 import smplx
@@ -11,12 +11,11 @@ from mmpose.registry import MODELS
 from smplx.lbs import lbs
 from torch import nn
 
+from ..utils.typing import PathLike
 from .mesh_model import SMPLMeshInterface
 from .mesh_sampler import MeshSampler
-from .safe_pickle import load_smpl_pickle
+from .safe_pickle import load_npy, load_smpl_pickle
 from .synthetic_body import default_body_files
-
-PathLike = Union[str, os.PathLike]
 
 #: file names searched for inside a ``model_path`` folder, per gender
 SMPL_FILE_NAMES: Dict[str, List[str]] = {
@@ -116,7 +115,7 @@ class SMPLBodyModel(SMPLMeshInterface, nn.Module):
         self.num_vertices = int(self.smpl.v_template.shape[0])
         self.faces = np.asarray(data['f'], dtype=np.int64)
 
-        regressor = np.load(regressor_file, allow_pickle=False)
+        regressor = load_npy(regressor_file, 'H36M joint regressor')
         if regressor.ndim != 2 or regressor.shape != (17, self.num_vertices):
             raise ValueError(f'{regressor_file}: expected an H36M regressor of shape (17, {self.num_vertices}), got '
                              f'{regressor.shape}')

@@ -17,9 +17,9 @@ levels).
 Frame: metres, wrist joint at the origin, fingers along +x, palm facing -y, thumb side at -z (a right hand).
 """
 import hashlib
-import io
 import os
 import pickle
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -29,8 +29,9 @@ from .hand_pose import angles_to_axis_angle, joint_axes
 from .joints import FINGERTIP_ORDER, MANO_FINGER_JOINTS, MANO_PARENTS, NUM_MANO_JOINTS
 from .mesh_sampler import save_pickle_free
 from .synthetic_body import (_Part, _adjacency, _fit_regressor, _insert_centroids, _refine, _segment_distance,
-                             _selection, default_cache_dir)
+                             _selection)
 from ..fileio import atomic_write_bytes
+from ..utils.cache import default_cache_dir
 
 SYNTHETIC_HAND_VERSION = 'v1'
 #: vertex counts of the mesh levels (full, coarse), as MANO / mano_downsampling.npz
@@ -62,6 +63,16 @@ _PART_NAMES: List[str] = ['palm'] + FINGERTIP_ORDER
 _SOFTNESS = 0.003  # skinning blend length in metres
 
 
+@dataclass
+class _FingerPart(_Part):
+    """Finger capsule whose coarse rings sit on its joints, at the start of the tip cap and on the cap (well resolved
+    bends, round tips)."""
+    joint_s: Tuple[float, ...] = ()
+
+    def ring_positions(self) -> np.ndarray:
+        return np.array([*self.joint_s, self.length, self.length + 0.55 * self.cap_end])
+
+
 def _hand_parts() -> List[_Part]:
     """Palm capsule and one capsule per finger (root joint -> fingertip; the outer pole lies on the tip)."""
     palm = _Part('palm', (0.0, 0.0, 0.0), (0.088, 0.0, 0.002), 0.012, 0.012, (0, 0.5, 1), (0.030, 0.040, 0.043),
@@ -71,11 +82,12 @@ def _hand_parts() -> List[_Part]:
         chain = MANO_FINGER_JOINTS[finger]
         root, tip = TEMPLATE_JOINTS[chain[0]], TEMPLATE_TIPS[index]
         r_root, r_tip = _FINGER_RADII[finger]
-        end = tip - r_tip * (tip - root) / np.linalg.norm(tip - root)
-        parts.append(_Part(finger, tuple(root), tuple(end), r_root, r_tip, (0, 0.5, 1), (r_root, 0.9 * r_root + 0.1 *
-                                                                                           r_tip, r_tip),
-                           (0.85 * r_root, 0.85 * (0.9 * r_root + 0.1 * r_tip), 0.85 * r_tip), 5, 6,
-                           (0, ) + tuple(chain), _SOFTNESS))
+        axis = (tip - root) / np.linalg.norm(tip - root)
+        joint_s = tuple(float((TEMPLATE_JOINTS[j] - root) @ axis) for j in chain)  # 0, the two middle joints
+        r_mid = 0.9 * r_root + 0.1 * r_tip
+        parts.append(_FingerPart(finger, tuple(root), tuple(tip - r_tip * axis), r_root, r_tip, (0, 0.5, 1),
+                                 (r_root, r_mid, r_tip), (0.85 * r_root, 0.85 * r_mid, 0.85 * r_tip), 5, 6,
+                                 (0, ) + tuple(chain), _SOFTNESS, joint_s))
     return parts
 
 

@@ -6,7 +6,7 @@ can be found and fixed.
 import base64
 import binascii
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import cv2
 import numpy as np
@@ -29,6 +29,13 @@ def label_groups(num_joints: int = NUM_J24, num_pose_params: int = 72, num_betas
             'betas': (num_betas, )
         }),
     )
+
+
+#: plausibility bounds (absolute values): 2D pixel coordinates / box centres, 3D joints in metres, SMPL parameters
+MAX_ABS_PIXELS = 1e5
+MAX_ABS_METRES = 1e3
+MAX_ABS_SMPL = 1e3
+MAX_SCALE = 1e4  # box side / 200 px
 
 
 class RowError(ValueError):
@@ -72,9 +79,9 @@ def encode_label(annotation: Dict[str, Any]) -> str:
     return json.dumps([{k: plain(v) for k, v in annotation.items()}], separators=(',', ':'))
 
 
-def _as_array(annotation: dict, key: str, shape: tuple, path: str, row: int) -> np.ndarray:
+def _as_array(annotation: dict, key: str, shape: tuple, path: str, row: int, dtype=np.float32) -> np.ndarray:
     try:
-        array = np.asarray(annotation[key], dtype=np.float32)
+        array = np.asarray(annotation[key], dtype=dtype)
     except (TypeError, ValueError) as err:
         raise RowError(path, row, key, f'not a numeric array ({err})') from err
     if array.ndim == 0 and shape == (1, ):
@@ -100,7 +107,7 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1, num_joints: int 
                  num_pose_params: int = 72) -> Dict[str, Any]:
     """Label JSON text -> dict of numpy arrays and 0/1 float flags.
 
-    Returns keys ``center`` (2,), ``scale`` (float), ``2d_joints`` (K, 3), ``3d_joints`` (K, 4), ``pose`` (P,),
+    Returns keys ``center`` (2,) float64, ``scale`` (float), ``2d_joints`` (K, 3), ``3d_joints`` (K, 4), ``pose`` (P,),
     ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1), with K = ``num_joints`` (24
     for bodies, 21 for FreiHAND hands) and P = ``num_pose_params`` (72 SMPL, 48 MANO). ``center``/``scale`` are
     required; a label group (e.g. ``3d_joints`` + ``has_3d_joints``) may be absent only as a whole, meaning zeros
@@ -119,11 +126,16 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1, num_joints: int 
     for key in ('center', 'scale'):
         if key not in parsed:
             raise RowError(path, row, key, 'missing key')
-    out: Dict[str, Any] = dict(center=_as_array(parsed, 'center', (2, ), path, row))
-    scale = _as_array(parsed, 'scale', (1, ), path, row)[0]
+    # the box stays float64: the official crop truncates its corners to integers, and float32 rounding would move
+    # about 1% of the boxes by a pixel
+    out: Dict[str, Any] = dict(center=_as_array(parsed, 'center', (2, ), path, row, np.float64))
+    scale = _as_array(parsed, 'scale', (1, ), path, row, np.float64)[0]
     if scale <= 0:
         raise RowError(path, row, 'scale', f'must be positive, got {scale}')
     out['scale'] = float(scale)
+    _check_bound(out['center'], 'center', MAX_ABS_PIXELS, 'pixels', path, row)
+    if scale > MAX_SCALE:
+        raise RowError(path, row, 'scale', f'{scale} is implausible (box side / 200 px, expected at most {MAX_SCALE})')
     for flag_key, shapes in label_groups(num_joints, num_pose_params):
         present = [k for k in shapes if k in parsed]
         if flag_key in parsed:
@@ -140,18 +152,30 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1, num_joints: int 
                 raise RowError(path, row, data_key, f'missing key (required when {flag_key} is 1)')
             else:
                 out[data_key] = np.zeros(shape, np.float32)
+    _check_label_ranges(out, path, row)
     return out
 
 
-def decode_hw(text: str, path: str = '<tsv>', row: int = -1) -> Optional[tuple]:
-    """hw TSV value (``[{"height": H, "width": W}]`` or ``"H W"``) -> (H, W)."""
-    try:
-        parsed = json.loads(text)
-        if isinstance(parsed, list):
-            parsed = parsed[0]
-        return int(parsed['height']), int(parsed['width'])
-    except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
-        parts = text.split()
-        if len(parts) == 2 and all(p.isdigit() for p in parts):
-            return int(parts[0]), int(parts[1])
-        raise RowError(path, row, 'hw', f'expected [{{"height": H, "width": W}}] or "H W", got {text[:60]!r}')
+def _check_bound(array: np.ndarray, key: str, bound: float, unit: str, path: str, row: int) -> None:
+    worst = float(np.abs(array).max()) if array.size else 0.0
+    if worst > bound:
+        raise RowError(path, row, key, f'value {worst:g} is implausible (expected |value| <= {bound:g} {unit}); '
+                       'check the units and the converter that wrote this row')
+
+
+def _check_confidence(array: np.ndarray, key: str, path: str, row: int) -> None:
+    bad = (array < 0) | (array > 1)
+    if bad.any():
+        joint = int(np.flatnonzero(bad)[0])
+        raise RowError(path, row, key, f'confidence {float(array[joint]):g} of joint {joint} is outside [0, 1] (last '
+                       'column = visibility / confidence)')
+
+
+def _check_label_ranges(label: Dict[str, Any], path: str, row: int) -> None:
+    """Reject values that would make the losses diverge (confidences outside [0, 1], absurd coordinates)."""
+    _check_confidence(label['2d_joints'][:, 2], '2d_joints', path, row)
+    _check_bound(label['2d_joints'][:, :2], '2d_joints', MAX_ABS_PIXELS, 'pixels', path, row)
+    _check_confidence(label['3d_joints'][:, 3], '3d_joints', path, row)
+    _check_bound(label['3d_joints'][:, :3], '3d_joints', MAX_ABS_METRES, 'metres', path, row)
+    _check_bound(label['pose'], 'pose', MAX_ABS_SMPL, 'radians', path, row)
+    _check_bound(label['betas'], 'betas', MAX_ABS_SMPL, 'shape coefficients', path, row)

@@ -1,7 +1,7 @@
 """Mean-pose baseline: the errors of predicting the training set's mean joints / mesh for every test sample.
 
-A model that learned anything must beat it; ``tools/train.py`` prints "model vs baseline" after runs whose config sets
-``report_mean_pose_baseline = True`` (the synthetic CPU config).
+A model that learned anything must beat it; ``MeanPoseBaselineHook`` (pointhmr.engine.hooks) logs "model vs baseline"
+after training in configs that list it in ``custom_hooks`` (the synthetic CPU config).
 """
 from typing import Dict, Optional, Sequence, Union
 

@@ -8,7 +8,7 @@ from pointhmr.body.mesh_sampler import MeshSampler
 from pointhmr.body.safe_pickle import load_legacy_adjacency
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO_ROOT, 'tools'))
+sys.path.insert(0, os.path.join(REPO_ROOT, 'tools', 'model_converters'))
 
 import convert_smpl_assets  # noqa: E402
 
@@ -40,6 +40,7 @@ def test_empty_source_fails(tmp_path):
 
 
 def test_command_line_help():
-    result = subprocess.run([sys.executable, os.path.join(REPO_ROOT, 'tools', 'convert_smpl_assets.py'), '--help'],
+    tool = os.path.join(REPO_ROOT, 'tools', 'model_converters', 'convert_smpl_assets.py')
+    result = subprocess.run([sys.executable, tool, '--help'],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and 'SRC_DIR' in result.stdout.upper()

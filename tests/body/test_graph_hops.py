@@ -1,3 +1,4 @@
+import collections
 import os
 
 import numpy as np
@@ -61,3 +62,46 @@ def test_real_431_masks(smpl_assets_dir, source):
         assert int((~mask).sum()) == allowed
         per_row = reach.sum(1)
         assert per_row.min() == low and per_row.max() == high and round(per_row.mean(), 1) == round(mean, 1)
+
+
+def _bfs_reachability(adjacency, hops):
+    """Independent reference: breadth-first search from every vertex, depth <= hops."""
+    csr = sp.csr_matrix(adjacency)
+    num = csr.shape[0]
+    reach = np.zeros((num, num), dtype=bool)
+    for start in range(num):
+        depth = {start: 0}
+        queue = collections.deque([start])
+        while queue:
+            vertex = queue.popleft()
+            if depth[vertex] == hops:
+                continue
+            for neighbour in csr.indices[csr.indptr[vertex]:csr.indptr[vertex + 1]]:
+                if neighbour not in depth and csr[vertex, neighbour] != 0:
+                    depth[neighbour] = depth[vertex] + 1
+                    queue.append(neighbour)
+        reach[start, list(depth)] = True
+    return reach
+
+
+@pytest.mark.parametrize('source', ['legacy', 'npz'])
+def test_real_195_hand_masks_match_bfs(smpl_assets_dir, source):
+    """Hand variant: 7/5/3/1-hop masks on the 195-vertex MANO graph behind 1 camera + 49 grid + 21 joint tokens."""
+    if source == 'legacy':
+        adjacency = load_legacy_adjacency(
+            *[os.path.join(smpl_assets_dir, f'mano_195_adjmat_{n}.pt') for n in ('indices', 'values', 'size')])
+    else:
+        adjacency = load_metro_mesh_downsampling(os.path.join(smpl_assets_dir, 'mano_downsampling.npz'))['A'][1]
+    assert adjacency.shape == (195, 195)
+    previous = None
+    for hops in (1, 3, 5, 7):
+        reach = hop_reachability(adjacency, hops)
+        np.testing.assert_array_equal(reach, _bfs_reachability(adjacency, hops))
+        assert np.array_equal(reach, reach.T) and reach.diagonal().all()
+        if previous is not None:
+            assert (reach >= previous).all() and reach.sum() > previous.sum()
+        previous = reach
+        mask = attention_mask(reach, num_prefix_tokens=1 + 49 + 21)
+        assert mask.shape == (266, 266)
+        assert int((~mask).sum()) == 71 * 266 + 195 * 71 + int(reach.sum())  # prefix rows, prefix columns, hops
+    assert hop_reachability(adjacency, 1).sum() == 1331  # the legacy file's non-zeros (self loops included)

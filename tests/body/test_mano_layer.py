@@ -3,6 +3,7 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from mmpose.registry import MODELS
 from scipy.spatial.transform import Rotation
@@ -34,6 +35,8 @@ def test_mesh_model_interface(hand_model):
     assert hand_model.mano_joints(pose, betas).shape == (3, 16, 3)
     assert hand_model.sampler.downsample(vertices, 0, 1).shape == (3, 195, 3)
     assert hand_model.sampler.upsample(hand_model.sampler.downsample(vertices), 1, 0).shape == (3, 778, 3)
+    coarse = torch.randn(2, 195, 3, dtype=torch.float64)  # kept vertices survive up- then down-sampling
+    torch.testing.assert_close(hand_model.sampler.downsample(hand_model.sampler.upsample(coarse, 1, 0), 0, 1), coarse)
 
 
 def test_keypoints_are_mano_joints_and_tips_in_freihand_order(hand_model):
@@ -153,9 +156,15 @@ def test_smpl_file_is_not_a_hand(tmp_path, synthetic_files, synthetic_hand_files
                       mesh_sampler_path=synthetic_hand_files['mesh_sampler_path'])
 
 
-def test_fake_chumpy_mano_pickle(tmp_path, synthetic_hand, synthetic_hand_files, write_fake_chumpy_pickle, hand_model):
-    path = write_fake_chumpy_pickle(tmp_path / 'MANO_RIGHT.pkl', synthetic_hand['mano'])
+def test_official_style_mano_pickle(tmp_path, synthetic_hand, synthetic_hand_files, write_fake_chumpy_pickle,
+                                    hand_model):
+    """Like the official MANO_RIGHT.pkl: chumpy arrays and a scipy sparse J_regressor."""
+    data = dict(synthetic_hand['mano'], J_regressor=sp.csc_matrix(synthetic_hand['mano']['J_regressor']))
+    data.pop('fingertip_vertex_ids')
+    path = write_fake_chumpy_pickle(tmp_path / 'MANO_RIGHT.pkl', data)
+    assert b'chumpy.ch' in path.read_bytes() and b'scipy.sparse' in path.read_bytes()
     model = MANOHandModel(model_path=path, mesh_sampler_path=synthetic_hand_files['mesh_sampler_path'])
+    assert model.fingertip_vertex_ids == MANO_FINGERTIP_VERTEX_IDS  # no ids in the file: the real MANO ones
     pose, betas = 0.3 * torch.randn(2, 48), torch.randn(2, 10)
     torch.testing.assert_close(model(pose, betas), hand_model(pose, betas))
 

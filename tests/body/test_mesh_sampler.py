@@ -87,3 +87,34 @@ def test_bad_inputs(tmp_path):
     np.savez(tmp_path / 'other.npz', x=np.zeros(2))
     with pytest.raises(ValueError, match='convert_smpl_assets'):
         MeshSampler.from_file(tmp_path / 'other.npz')
+
+
+def test_real_mano_sampler(smpl_assets_dir):
+    """METRO's mano_downsampling.npz: 778 -> 195 -> 49 -> 13 -> 4, the same as its pickle-free derived copy."""
+    s = MeshSampler.from_file(os.path.join(smpl_assets_dir, 'mano_downsampling.npz'))
+    sizes = [778, 195, 49, 13, 4]
+    assert s.num_vertices == sizes
+    assert [s.down_matrix(i).shape for i in range(4)] == list(zip(sizes[1:], sizes[:-1]))
+    assert [s.up_matrix(i).shape for i in range(4)] == list(zip(sizes[:-1], sizes[1:]))
+    assert [s.faces(i).shape for i in range(5)] == [(1538, 3), (374, 3), (88, 3), (18, 3), (3, 3)]
+    for i in range(4):
+        down = s.down_matrix(i)
+        assert np.all(np.diff(down.indptr) == 1) and np.all(down.data == 1.0)  # pure vertex selection
+        assert np.all(np.diff(s.up_matrix(i).indptr) == 3)  # 3 weights per up-sampled vertex
+    # as in METRO's body file, the 778 <- 195 weights do not always sum to 1 (58 rows between 0.93 and 1.22)
+    sums = np.asarray(s.up_matrix(0).sum(1)).ravel()
+    assert np.count_nonzero(np.abs(sums - 1.0) > 1e-6) == 58 and 0.93 < sums.min() and sums.max() < 1.22
+    for i in range(5):
+        adjacency = s.adjacency(i)
+        assert abs(adjacency - adjacency.T).max() == 0 and adjacency.diagonal().sum() == 0
+    # the MANO surface is open at the wrist: a disk (V - E + F = 1), edges on the rim belong to one face
+    assert 778 - s.adjacency(0).nnz // 2 + 1538 == 1
+    x = torch.randn(2, 195, 3, dtype=torch.float64)
+    torch.testing.assert_close(s.downsample(s.upsample(x, 1, 0), 0, 1), x)  # kept vertices round trip
+    derived = MeshSampler.from_file(os.path.join(smpl_assets_dir, 'derived', 'mano_downsampling_coo.npz'))
+    for i in range(4):
+        assert (derived.up_matrix(i) != s.up_matrix(i)).nnz == 0
+        assert (derived.down_matrix(i) != s.down_matrix(i)).nnz == 0
+    for i in range(5):
+        assert (derived.adjacency(i) != s.adjacency(i)).nnz == 0
+        np.testing.assert_array_equal(derived.faces(i), s.faces(i))

@@ -7,7 +7,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS, MODELS
 
-from pointhmr.models.default_configs import pointhmr_light_model
+from pointhmr.utils import load_model_config
 
 HAND_AFFINE = dict(type='MeshTopdownAffine', input_size=(224, 224), root_index=0, flip_perm=None, pose_flip_perm=None)
 TEST_PIPELINE = [dict(type='MeshBBoxCenterScale'), HAND_AFFINE, dict(type='PackMeshInputs')]
@@ -88,7 +88,7 @@ def test_training_batch_through_the_light_hand_model(hand_yamls):
     np.random.seed(0)
     dataset = DATASETS.build(dict(type='HandMeshTSVDataset', ann_file=hand_yamls['train'], pipeline=TRAIN_PIPELINE))
     batch = pseudo_collate([dataset[i] for i in range(4)])
-    cfg = pointhmr_light_model(body_model=dict(type='MANOHandModel'))
+    cfg = load_model_config('pointhmr_light', body_model=dict(type='MANOHandModel'))
     cfg['neck']['num_vertices'] = 195
     cfg['head'].update(num_joints=None, num_vertices=None)
     model = MODELS.build(cfg)

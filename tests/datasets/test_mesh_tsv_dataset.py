@@ -123,6 +123,29 @@ def test_bad_label_rows_name_file_row_and_key(tiny_split, tmp_path, tsv_helpers,
         dataset.get_data_info(1)
 
 
+def _with_column(values, column, value):
+    array = np.asarray(values, dtype=np.float64).reshape(24, -1)
+    array[5, column] = value
+    return array.tolist()
+
+
+@pytest.mark.parametrize('mutate, key, problem', [
+    (lambda a: a.update({'2d_joints': _with_column(a['2d_joints'], 2, -5.0)}), '2d_joints', r'confidence -5 of joint 5'),
+    (lambda a: a.update({'2d_joints': _with_column(a['2d_joints'], 0, 1e20)}), '2d_joints', 'implausible'),
+    (lambda a: a.update({'3d_joints': _with_column(a['3d_joints'], 3, 2.0)}), '3d_joints', r'outside \[0, 1\]'),
+    (lambda a: a.update({'3d_joints': _with_column(a['3d_joints'], 1, -1e9)}), '3d_joints', 'metres'),
+    (lambda a: a.update({'center': [1e20, 0.0]}), 'center', 'implausible'),
+    (lambda a: a.update({'betas': [1e6] * 10}), 'betas', 'implausible'),
+])
+def test_out_of_range_labels_name_file_row_and_key(tiny_split, tmp_path, tsv_helpers, mutate, key, problem):
+    H = tsv_helpers
+    annotation = H.make_annotation(np.random.default_rng(9))
+    mutate(annotation)
+    _replace_label(H, tmp_path, json.dumps([annotation]))
+    with pytest.raises(ValueError, match=rf"tiny\.label\.tsv: row 1, key '{key}': .*{problem}"):
+        MeshTSVDataset(ann_file=tiny_split[0]).get_data_info(1)
+
+
 def test_malformed_json_and_corrupt_images_are_named(tiny_split, tmp_path, tsv_helpers):
     H = tsv_helpers
     _replace_label(H, tmp_path, '[{"center": [1, 2], "scale": ')
@@ -161,3 +184,20 @@ def test_misaligned_tsvs_and_missing_yaml_entries(tiny_split, tmp_path, tsv_help
         MeshTSVDataset(ann_file=str(tmp_path / 'nolabel.yaml'))
     with pytest.raises(FileNotFoundError, match='missing.yaml'):
         MeshTSVDataset(ann_file=str(tmp_path / 'missing.yaml'))
+
+
+def test_box_keeps_the_label_precision_for_the_official_crop(tmp_path, tsv_helpers):
+    """center/scale stay float64: with float32 this box's official bottom corner would move by a pixel."""
+    from pointhmr.datasets.transforms.official_crop import official_box
+    rng = np.random.default_rng(0)
+    annotation = tsv_helpers.make_annotation(rng)
+    annotation.update(center=[601.5, 618.0], scale=1.17)
+    config = tsv_helpers.write_split(str(tmp_path), 'box', [annotation], [tsv_helpers.make_image(rng)])
+    (tmp_path / 'box.yaml').write_text(yaml.safe_dump(config))
+    item = MeshTSVDataset(ann_file=str(tmp_path / 'box.yaml')).get_data_info(0)
+    assert item['bbox_center'][0].tolist() == [601.5, 618.0] and item['bbox_scale'][0, 0] == 200 * 1.17
+    expected = official_box(np.array([601.5, 618.0]), 200 * 1.17, 224)
+    rounded = official_box(np.array([601.5, 618.0]), float(np.float32(200 * float(np.float32(1.17)))), 224)
+    assert rounded[1].tolist() != expected[1].tolist()  # the case is sensitive to the rounding
+    got = official_box(item['bbox_center'][0], float(item['bbox_scale'][0, 0]), 224)
+    assert [c.tolist() for c in got] == [c.tolist() for c in expected]

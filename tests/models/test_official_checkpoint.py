@@ -13,11 +13,11 @@ import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import nn
 
-from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
 from pointhmr.models.official_checkpoint import (OFFICIAL_UNUSED_KEYS, CheckpointMismatchError, UnsafeCheckpointError,
                                                  compare_state_dicts, convert_official_checkpoint,
                                                  convert_official_state_dict, dropped_official_keys, export_to_official,
                                                  load_official_checkpoint, load_state_dict_strictly)
+from pointhmr.utils import load_model_config
 
 OFFICIAL_KEYS_TSV = Path(__file__).parent / 'data' / 'official_state_dict_keys.tsv'
 
@@ -139,7 +139,9 @@ def save_official_pickled_module(state_dict, path: Path) -> None:
 
 def build_light_model(seed: int, keep_unused_embeddings: bool = False) -> nn.Module:
     torch.manual_seed(seed)
-    model = MODELS.build(pointhmr_light_model(keep_unused_embeddings=keep_unused_embeddings))
+    cfg = load_model_config('pointhmr_light')
+    cfg['head']['keep_unused_embeddings'] = keep_unused_embeddings
+    model = MODELS.build(cfg)
     model.eval()
     return model
 
@@ -174,7 +176,7 @@ def test_every_official_key_maps_onto_the_default_model():
     for name, shape, dtype in rows:
         dims = tuple(int(d) for d in re.findall(r'\d+', shape))
         official[name] = torch.zeros(dims, dtype=getattr(torch, dtype))
-    model = MODELS.build(pointhmr_hrnet_w32_model())
+    model = MODELS.build(load_model_config('pointhmr_hrnet-w32'))
     converted = convert_official_state_dict(official, target_keys=model.state_dict().keys())
     assert len(converted) == 2023  # the default model keeps the unused embeddings
     report = compare_state_dicts(model.state_dict(), converted)
@@ -288,3 +290,18 @@ def test_missing_and_empty_files_are_explained(tmp_path):
     torch.save({'epoch': 3}, tmp_path / 'no_weights.pth')
     with pytest.raises(ValueError, match='no recognisable PointHMR weights'):
         load_official_checkpoint(tmp_path / 'no_weights.pth')
+    (tmp_path / 'empty.bin').write_bytes(b'')
+    with pytest.raises(ValueError, match=r'empty.bin.*is empty \(0 bytes\)'):
+        load_official_checkpoint(tmp_path / 'empty.bin')
+    (tmp_path / 'cut.bin').write_bytes((tmp_path / 'no_weights.pth').read_bytes()[:200])
+    with pytest.raises(ValueError, match=r'cut.bin.*truncated or not a PyTorch checkpoint'):
+        load_official_checkpoint(tmp_path / 'cut.bin')
+
+
+def test_getattr_exec_chain_is_refused_by_the_converter(tmp_path, getattr_exec_chain):
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'PointHMR_h36m.bin'
+    path.write_bytes(getattr_exec_chain(f'open({str(marker)!r}, "w").close()'))
+    with pytest.raises(UnsafeCheckpointError, match='builtins.getattr'):
+        load_official_checkpoint(path)
+    assert not marker.exists()

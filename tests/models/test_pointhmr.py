@@ -79,3 +79,11 @@ def test_preprocessor_and_flip_test_guard(light_model_cfg):
     light_model_cfg['test_cfg'] = dict(flip_test=True)
     with pytest.raises(ValueError, match='flip'):
         MODELS.build(light_model_cfg)
+
+
+def test_ddp_ignores_exactly_the_body_model_buffers(light_model_cfg):
+    model = MODELS.build(light_model_cfg)
+    body_buffers = {f'head.body_model.{name}' for name, _ in model.head.body_model.named_buffers()}
+    assert body_buffers and set(model._ddp_params_and_buffers_to_ignore) == body_buffers
+    assert body_buffers <= {name for name, _ in model.named_buffers()}  # the names DDP looks up
+    assert not body_buffers & set(model.state_dict())

@@ -11,14 +11,14 @@ from mmpose.structures import PoseDataSample
 
 from pointhmr.body import MANOHandModel, graph_hops
 from pointhmr.body.mesh_sampler import MeshSampler
-from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
+from pointhmr.utils import load_model_config
 from pointhmr.models.necks import PointGuidedSamplerOutput
 
 HAND = dict(type='MANOHandModel')
 
 
-def _hand_model_cfg(factory=pointhmr_light_model) -> dict:
-    cfg = factory(body_model=HAND)
+def _hand_model_cfg(name: str = 'pointhmr_light') -> dict:
+    cfg = load_model_config(name, body_model=HAND)
     cfg['neck']['num_vertices'] = 195
     cfg['head'].update(num_joints=None, num_vertices=None)
     return cfg
@@ -155,7 +155,7 @@ def test_hand_estimator_predicts_21_keypoints_and_778_vertices():
 
 
 def test_hrnet_w32_hand_model_keeps_the_official_layout_with_266_tokens():
-    model = MODELS.build(_hand_model_cfg(pointhmr_hrnet_w32_model))
+    model = MODELS.build(_hand_model_cfg('pointhmr_hrnet-w32'))
     assert model.head.num_tokens == 266
     assert model.neck.cam_layer.in_features == 195
     assert model.head.vertex_token_embed.weight.shape == (195, 512)  # kept like the official body model's

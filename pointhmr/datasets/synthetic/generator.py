@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import yaml
 
+from pointhmr.utils.arrays import to_numpy
 from pointhmr.visualization.renderer import project_perspective, render_mesh
 from ..mesh_tsv_format import encode_image, encode_label
 from ..tsv_file import write_tsv
@@ -80,10 +81,7 @@ def default_body():
 
 
 def _faces(body) -> np.ndarray:
-    faces = body.faces
-    if isinstance(faces, torch.Tensor):
-        faces = faces.detach().cpu().numpy()
-    return np.asarray(faces, dtype=np.int64)
+    return to_numpy(body.faces, np.int64)
 
 
 def _skinning_weights(body) -> Optional[np.ndarray]:
@@ -100,7 +98,7 @@ def _part_face_colors(body, faces: np.ndarray) -> Optional[np.ndarray]:
     weights = _skinning_weights(body)
     if weights is None:
         return None
-    weights = weights.detach().cpu().numpy() if isinstance(weights, torch.Tensor) else np.asarray(weights)
+    weights = to_numpy(weights)
     parts = weights.argmax(axis=1)[faces[:, 0]]
     num_parts = weights.shape[1]
     hues = (np.arange(num_parts) * 0.61803398875) % 1.0  # golden-ratio hue steps: neighbouring joints differ
@@ -113,13 +111,13 @@ def _part_face_colors(body, faces: np.ndarray) -> Optional[np.ndarray]:
 def _pose_body(body, poses: np.ndarray, betas: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         vertices = body(torch.as_tensor(poses, dtype=torch.float32), torch.as_tensor(betas, dtype=torch.float32))
-    return vertices.detach().cpu().numpy().astype(np.float64)
+    return to_numpy(vertices, np.float64)
 
 
 def _keypoints(body, vertices: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         joints = body.keypoints(torch.as_tensor(vertices, dtype=torch.float32))
-    return joints.detach().cpu().numpy().astype(np.float64)
+    return to_numpy(joints, np.float64)
 
 
 class SyntheticMeshGenerator:

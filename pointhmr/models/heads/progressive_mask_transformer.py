@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from pointhmr.body import graph_hops
 from pointhmr.body.mesh_model import level_sizes
 from pointhmr.codecs import fit_weak_perspective_camera, weak_perspective_project
+from pointhmr.utils.arrays import to_numpy
 from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss, vertex_loss
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
 from .mesh_regressor import MeshRegressor
@@ -40,8 +41,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
     only attend to vertices within ``hops[i]`` hops on the coarse mesh graph (plus all non-vertex tokens). Vertices
     are up-sampled with the mesh model's fixed sparse matrices (batched).
 
-    The body model is built from ``body_model`` but is *not* a registered submodule: it adds nothing to the
-    state_dict or the parameters (it is still moved by ``.to()``/``.cuda()``).
+    The body model built from ``body_model`` is the submodule ``body_model``; it must hold its arrays as non-persistent
+    buffers (no parameters, nothing in the state_dict), so the head's state_dict stays the official one.
 
     Args:
         in_channels: token content width ``C`` (the neck's ``feat_channels``, 512).
@@ -82,8 +83,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
-        body = MODELS.build(body_model)
-        object.__setattr__(self, '_body_model', body)  # deliberately not a submodule (no state_dict entries)
+        self.body_model = body = self._build_body_model(body_model)
         model_joints = int(body.num_joints)
         model_vertices = int(body.sampler.num_vertices[body.token_level])
         for name, given, expected in (('num_joints', num_joints, model_joints),
@@ -123,18 +123,19 @@ class ProgressiveMaskTransformerHead(BaseHead):
             dropout=dropout)
 
         self.hops = None if hops is None else tuple(hops)
-        self._register_attention_masks(body.sampler)
+        self._register_attention_masks(self.body_model.sampler)
 
     # ------------------------------------------------------------------ constants derived from the body model
-    @property
-    def body_model(self) -> nn.Module:
-        """The mesh model (e.g. SMPL layer + mesh sampler); not part of the state_dict."""
-        return self._body_model
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        self._body_model._apply(fn, *args, **kwargs)
-        return self
+    @staticmethod
+    def _build_body_model(body_model: ConfigType) -> nn.Module:
+        """Build the body model and check that it is fixed data: no parameters, no state_dict entries."""
+        body = MODELS.build(body_model)
+        state = list(body.state_dict()) + [name for name, _ in body.named_parameters()]
+        if state:
+            raise ValueError(f'ProgressiveMaskTransformerHead: the body model {type(body).__name__} has parameters or '
+                             f'persistent buffers ({sorted(set(state))[:5]}...); register its arrays with '
+                             'register_buffer(..., persistent=False) so checkpoints hold only the network')
+        return body
 
     def _register_attention_masks(self, sampler) -> None:
         """One (L, L) bool mask per stack (True = blocked), as non-persistent buffers ``attention_mask_{1..4}``."""
@@ -189,7 +190,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         if isinstance(feats, list):
             raise NotImplementedError('ProgressiveMaskTransformerHead does not support flip test; set '
                                       'test_cfg.flip_test=False')
-        cam_token, grid_tokens, vertex_tokens = feats[0], feats[1], feats[2]
+        cam_token, grid_tokens, vertex_tokens = feats.cam_token, feats.grid_tokens, feats.vertex_tokens
         batch = cam_token.shape[0]
         if grid_tokens.shape[1] != self.num_grid_tokens or vertex_tokens.shape[1] != self.num_vertices:
             raise ValueError(f'ProgressiveMaskTransformerHead expects {self.num_grid_tokens} grid and '
@@ -211,7 +212,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         """Neck output -> dict(camera (B, 3), joints (B, J, 3), ``vertices_<N>`` per coarser level, vertices (B, V, 3),
         heatmap (B, N, 112*112)); for SMPL joints (B, 14, 3), vertices_431, vertices_1723, vertices (B, 6890, 3)."""
         outputs = self._regress(feats)
-        outputs['heatmap'] = self.loss_heatmap(feats[3])
+        outputs['heatmap'] = self.loss_heatmap(feats.heatmap_logits)
         return outputs
 
     # ------------------------------------------------------------------ training
@@ -311,13 +312,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
         if self.decoder is not None:
             keypoints, _ = self.decoder.decode(projected)
         else:
-            keypoints = projected.detach().cpu().numpy()
-
-        def to_numpy(tensor: Tensor) -> np.ndarray:
-            return tensor.detach().float().cpu().numpy()
-
-        keypoints_3d, vertices_c = to_numpy(h36m - pelvis), to_numpy(vertices - pelvis)
-        joints_14, camera_np = to_numpy(preds['joints']), to_numpy(camera)
+            keypoints = to_numpy(projected)
+        keypoints_3d, vertices_c = to_numpy(h36m - pelvis, np.float32), to_numpy(vertices - pelvis, np.float32)
+        joints_14, camera_np = to_numpy(preds['joints'], np.float32), to_numpy(camera, np.float32)
         results = []
         for i in range(camera.shape[0]):
             results.append(InstanceData(

@@ -4,7 +4,7 @@ import os.path as osp
 
 import yaml
 
-TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools', 'make_synthetic_dataset.py')
+TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools', 'dataset_converters', 'make_synthetic_dataset.py')
 
 
 def test_tool_writes_yaml_splits(tmp_path, synthetic_generator):

@@ -1,6 +1,6 @@
 """Convert METRO / PointHMR body data files into pickle-free formats.
 
-    python tools/convert_smpl_assets.py SRC_DIR DST_DIR
+    python tools/model_converters/convert_smpl_assets.py SRC_DIR DST_DIR
 
 * ``SRC_DIR/mesh_downsampling.npz`` (pickled scipy matrices) -> ``DST_DIR/mesh_downsampling_coo.npz`` (COO triplets
   ``A0..A2``, ``U0..U1``, ``D0..D1`` as ``*_row/_col/_data/_shape`` and faces ``F0..F2``; loads with
@@ -18,7 +18,7 @@ from typing import List, Optional
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from pointhmr.body.mesh_sampler import MeshSampler  # noqa: E402
 from pointhmr.body.safe_pickle import load_legacy_adjacency  # noqa: E402

@@ -2,12 +2,14 @@
 
 Example (CPU, small repetition counts so it finishes in a few minutes on 2 cores)::
 
-    python tools/benchmark.py --device cpu --iters 2 --warmup 1 --batch-sizes 1 16 --train-batch-size 2 --reference
+    python tools/analysis_tools/benchmark.py --device cpu --iters 2 --warmup 1 --batch-sizes 1 16 \
+        --train-batch-size 2 --reference
 
-``--reference`` also times a deliberately straightforward port of the official forward pass (sharing our weights):
-sine encodings recomputed from a padding mask every call, the 112x112 loss heatmap always built, sequence-first
-``nn.MultiheadAttention`` maths with attention weights returned, and per-sample sparse up-sampling loops. Both columns
-are printed side by side, and the reference's vertices are compared with ours (same weights -> same output).
+``--reference`` also times a deliberately straightforward port of the official forward pass sharing our weights
+(:mod:`pointhmr.models.official_reference`): sine encodings recomputed from a padding mask every call, the 112x112
+loss heatmap always built, sequence-first ``nn.MultiheadAttention`` maths with attention weights returned, and
+per-sample sparse up-sampling loops. Both columns are printed side by side, and the reference's vertices are compared
+with ours (same weights -> same output; tests/models/test_official_reference.py asserts it).
 
 Inference (latency, throughput) runs our ``extract_feat`` + ``head.predict`` and the reference's full forward (the
 official evaluation calls the whole network). Our eval forward folds BatchNorm into the convolutions of the neck's
@@ -15,7 +17,7 @@ residual heads and runs their wide 3x3 convolutions as Winograd F(2x2, 3x3) (``R
 the reference always runs the plain modules. ``--plain`` adds a column with our inference on the plain modules
 (inference rows only). Parameters ("used" = receives a gradient), FLOPs and the training step use the full forward of
 each with a surrogate loss (sum of mean squares of every output) so both columns do the same work (FLOPs are counted
-in eval mode, so ours include the Winograd saving); an extra row times our training step with the real
+in deploy mode, so ours include the Winograd saving); an extra row times our training step with the real
 ``model.loss`` on synthetic labels.
 
 Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = peak increase of the heap bytes
@@ -24,9 +26,7 @@ implementations and report medians; on CPU one thread is the default (``--thread
 very noisy on a shared machine.
 """
 import argparse
-import copy
 import ctypes
-import math
 import os
 import statistics
 import sys
@@ -37,13 +37,13 @@ from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import pointhmr  # noqa: E402,F401  (registers the modules, applies the CPU compatibility fixes)
 from pointhmr.models.layers import plain_inference  # noqa: E402
+from pointhmr.models.official_reference import reference_from_model  # noqa: E402
 
 INPUT_SIZE = 224
 
@@ -76,13 +76,9 @@ def build_model(config: Optional[str], light: bool = False) -> nn.Module:
     """Build the estimator from ``config`` (a file with a ``model`` dict) or a default PointHMR model config."""
     from mmpose.registry import MODELS
 
-    from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
-    if config:
-        from mmengine.config import Config
-        model_cfg = Config.fromfile(config).model
-    else:
-        model_cfg = pointhmr_light_model() if light else pointhmr_hrnet_w32_model()
-    return MODELS.build(copy.deepcopy(model_cfg))
+    from pointhmr.utils import load_model_config
+    model_cfg = load_model_config(config or ('pointhmr_light' if light else 'pointhmr_hrnet-w32'))
+    return MODELS.build(model_cfg)
 
 
 class TensorForward(nn.Module):
@@ -108,6 +104,15 @@ def vertices_of(outputs) -> Tensor:
         candidates = [t for t in outputs if isinstance(t, Tensor) and t.dim() == 3 and t.shape[-1] == 3]
         return max(candidates, key=lambda t: t.shape[1])
     raise TypeError(f'cannot find vertices in model output of type {type(outputs).__name__}')
+
+
+def deploy(net: nn.Module) -> nn.Module:
+    """Eval mode, and deploy mode (``switch_to_deploy``) for our model: how inference runs it."""
+    net.eval()
+    model = net.model if isinstance(net, TensorForward) else net
+    if callable(getattr(model, 'switch_to_deploy', None)):
+        model.switch_to_deploy()
+    return net
 
 
 def predict_instances(model: nn.Module, images: Tensor):
@@ -163,106 +168,6 @@ def surrogate_loss(outputs) -> Tensor:
         tensors = list(outputs)
     tensors = [t for t in tensors if isinstance(t, Tensor) and t.is_floating_point() and t.requires_grad]
     return sum(t.square().mean() for t in tensors)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# the straightforward official-style port (reference)
-# ---------------------------------------------------------------------------------------------------------------------
-def official_sine_position(batch: int, height: int, width: int, channels: int, device: torch.device) -> Tensor:
-    """DETR-style sine encoding recomputed from an all-valid padding mask (as the official code does every call)."""
-    not_mask = torch.ones(batch, height, width, device=device)
-    y_embed = not_mask.cumsum(1, dtype=torch.float32)
-    x_embed = not_mask.cumsum(2, dtype=torch.float32)
-    eps, scale = 1e-6, 2 * math.pi
-    y_embed = y_embed / (y_embed[:, -1:, :] + eps) * scale
-    x_embed = x_embed / (x_embed[:, :, -1:] + eps) * scale
-    per_axis = channels // 2
-    dim_t = torch.arange(per_axis, dtype=torch.float32, device=device)
-    dim_t = 10000**(2 * (dim_t // 2) / per_axis)
-    pos_x = x_embed[:, :, :, None] / dim_t
-    pos_y = y_embed[:, :, :, None] / dim_t
-    pos_x = torch.stack((pos_x[:, :, :, 0::2].sin(), pos_x[:, :, :, 1::2].cos()), dim=4).flatten(3)
-    pos_y = torch.stack((pos_y[:, :, :, 0::2].sin(), pos_y[:, :, :, 1::2].cos()), dim=4).flatten(3)
-    return torch.cat((pos_y, pos_x), dim=3).permute(0, 3, 1, 2)
-
-
-def official_encoder_layer(layer: nn.Module, x: Tensor, mask: Optional[Tensor]) -> Tensor:
-    """Pre-LN layer on sequence-first tokens (L, B, C), MHA maths as nn.MultiheadAttention's general path."""
-    attn = layer.self_attn
-    y = layer.norm1(x)
-    y = F.multi_head_attention_forward(
-        y, y, y, attn.embed_dim, attn.num_heads, attn.in_proj_weight, attn.in_proj_bias, None, None, False,
-        attn.dropout, attn.out_proj.weight, attn.out_proj.bias, training=layer.training, attn_mask=mask,
-        need_weights=True)[0]
-    x = x + layer.dropout1(y)
-    y = layer.linear2(layer.dropout(F.relu(layer.linear1(layer.norm2(x)))))
-    return x + layer.dropout2(y)
-
-
-def per_sample_sparse_upsample(matrix: Tensor, x: Tensor) -> Tensor:
-    """Official ``Mesh.upsample``: one sparse matmul per sample in a Python loop."""
-    return torch.stack([torch.sparse.mm(matrix, x[i]) for i in range(x.shape[0])], dim=0)
-
-
-class OfficialStyleReference(nn.Module):
-    """Official PointHMR forward, ported literally, sharing the weights of our model (``model.backbone/neck/head``).
-
-    Returns ``(cam (B,3), joints (B,14,3), verts431, verts1723, verts6890, heatmap (B,431,12544))`` like the official
-    network, including the 112x112 loss heatmap that the official forward always builds. The shared conv heads run
-    their plain conv + BatchNorm modules (our fast inference path is switched off for the call).
-    """
-
-    def __init__(self, model: nn.Module, attn_masks: Sequence[Optional[Tensor]], upsample_matrices: Sequence[Tensor]):
-        super().__init__()
-        self.backbone, self.neck, self.head = model.backbone, model.neck, model.head
-        self.attn_masks = list(attn_masks)
-        self.upsample_matrices = list(upsample_matrices)  # [(1723, 431), (6890, 1723)] sparse
-
-    def forward(self, images: Tensor) -> Tuple[Tensor, ...]:
-        with plain_inference(self):
-            return self._forward(images)
-
-    def _forward(self, images: Tensor) -> Tuple[Tensor, ...]:
-        neck, head, regressor = self.neck, self.head, self.head.transformer
-        features = self.backbone(images)
-        x, x2 = features[neck.in_indices[0]], features[neck.in_indices[1]]
-        batch, device = images.shape[0], images.device
-        heatmap = neck.heatmap_layer(x)
-        heatmap_112 = F.interpolate(heatmap, scale_factor=2, mode='nearest').flatten(2).softmax(dim=2)
-        weights = heatmap.flatten(2).softmax(dim=2)
-        target = neck.feature_extract_layer(x)
-        target = target + official_sine_position(batch, *target.shape[2:], target.shape[1], device)
-        vertex_tokens = torch.bmm(weights, target.flatten(2).transpose(1, 2))
-        cam_token = neck.cam_layer(vertex_tokens.transpose(1, 2)).transpose(1, 2)
-        grid = neck.grid_layer(x2)
-        grid = grid + official_sine_position(batch, *grid.shape[2:], grid.shape[1], device)
-        grid_tokens = grid.flatten(2).transpose(1, 2)
-        joint_tokens = head.joint_token_embed.weight[None].expand(batch, -1, -1)
-        tokens = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
-        position = head.token_position_embed.weight[None].expand(batch, -1, -1)
-        h = torch.cat((tokens, position), dim=2).transpose(0, 1)  # sequence-first (L, B, C)
-        for index, (stack, mask) in enumerate(zip(regressor.stacks, self.attn_masks)):
-            if index == 2:
-                h = regressor.dim_reduce(h)
-            for layer in stack.layers:
-                h = official_encoder_layer(layer, h, mask)
-            if stack.norm is not None:
-                h = stack.norm(h)
-        cam = regressor.cam_predictor(h[0])
-        xyz = regressor.xyz_regressor(h[1 + regressor.num_grid_tokens:]).transpose(0, 1)
-        num_joints = head.joint_token_embed.weight.shape[0]
-        joints, verts431 = xyz[:, :num_joints], xyz[:, num_joints:]
-        verts1723 = per_sample_sparse_upsample(self.upsample_matrices[0], verts431)
-        verts6890 = per_sample_sparse_upsample(self.upsample_matrices[1], verts1723)
-        return cam, joints, verts431, verts1723, verts6890, heatmap_112
-
-
-def reference_from_model(model: nn.Module) -> OfficialStyleReference:
-    """Build the reference port from our model's weights, attention masks and the body sampler's sparse U matrices."""
-    head = model.head
-    sampler = head.body_model.sampler
-    upsample = [sampler.up_1.float().coalesce(), sampler.up_0.float().coalesce()]  # 431 -> 1723, 1723 -> 6890
-    return OfficialStyleReference(model, head.attention_masks, upsample)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -394,7 +299,7 @@ def count_flops(net: nn.Module, images: Tensor) -> Tuple[float, str]:
     mmengine.analysis (jit trace) is tried first; models whose trace fails (e.g. sparse tensors) are counted with
     torch.utils.flop_counter (dispatch level; its 2-per-multiply-add count is halved to match).
     """
-    net.eval()
+    deploy(net)
     with torch.no_grad():
         try:
             from mmengine.analysis import FlopAnalyzer
@@ -429,7 +334,7 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
 
     latency_batch, throughput_batch = args.batch_sizes[0], args.batch_sizes[-1]
     for subject in subjects.values():
-        subject.net.eval()
+        deploy(subject.net)
     with torch.inference_mode():
         x = images(latency_batch)
         timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup,
@@ -477,7 +382,7 @@ def _train_step(optimizer: torch.optim.Optimizer, compute_loss: Callable[[Tensor
 
 def compare_outputs(ours: nn.Module, reference: nn.Module, device: torch.device) -> float:
     """Largest absolute vertex difference between our forward and the reference (eval mode, same input)."""
-    ours.eval()
+    deploy(ours)
     reference.eval()
     x = torch.randn(2, 3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(1)).to(device)
     with torch.inference_mode():

@@ -2,7 +2,7 @@
 
 Example::
 
-    python tools/make_synthetic_dataset.py --out data/synthetic --train 2000 --test 200 --seed 0
+    python tools/dataset_converters/make_synthetic_dataset.py --out data/synthetic --train 2000 --test 200 --seed 0
 
 writes ``train.yaml`` / ``test.yaml`` (+ their ``.img/.hw/.label/.linelist`` TSVs and ``.lineidx`` indexes) and
 ``synthetic_meta.json`` under ``--out``; use them with ``MeshTSVDataset(ann_file='data/synthetic/train.yaml')``.
