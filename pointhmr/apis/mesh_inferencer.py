@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from pointhmr.visualization.scene import render_people, render_side_view
+from pointhmr.visualization.scene import MAX_RENDER_SIDE, bound_render_size, render_people, render_side_view
 from .detection import detect_people, init_person_detector
 from .inference import ImageInput, inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
 from .param_export import add_fitted_params
@@ -104,8 +104,8 @@ class MeshInferencer:
         body = self.model.head.body_model
         return int(getattr(body, 'num_vertices', int(self.faces.max()) + 1))
 
-    #: longest side of a rendered image; larger inputs are drawn downscaled (renderer memory grows with the pixels)
-    MAX_RENDER_SIDE = 1920
+    #: longest side of a rendered image (:data:`pointhmr.visualization.scene.MAX_RENDER_SIDE`)
+    MAX_RENDER_SIDE = MAX_RENDER_SIDE
 
     def visualize(self,
                   img: ImageInput,
@@ -123,10 +123,8 @@ class MeshInferencer:
         vertices, cameras = results['vertices'], results['mesh_cameras']
         centers, scales = results['input_centers'], results['input_scales']
         bboxes = np.asarray(results['bboxes'], dtype=np.float64)
-        factor = 1.0 if max_side is None else min(1.0, max_side / max(image.shape[:2]))
+        image, factor = bound_render_size(image, max_side)
         if factor < 1.0:  # crop centres / sizes / boxes are pixels; the crop cameras are unit-free
-            size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
             centers, scales, bboxes = (np.asarray(a, dtype=np.float64) * factor for a in (centers, scales, bboxes))
         front, _ = render_people(image, vertices, self.faces, cameras, centers, scales, alpha=alpha)
         if draw_bboxes:

@@ -26,7 +26,8 @@ from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_mod
 from torch import nn
 
 from ..fileio.safe_pickle import UnsafePickleError
-from ..models.official_checkpoint import CheckpointMismatchError, StateDictMismatch, compare_state_dicts
+from ..models.official_checkpoint import (CheckpointMismatchError, StateDictMismatch, compare_state_dicts,
+                                          weights_checked_by_caller)
 
 #: how to relax a strict load (printed with every mismatch report)
 RELAX_HINT = ('Check that the checkpoint was trained with this config. To load the matching tensors anyway and keep '
@@ -181,7 +182,8 @@ def load_model_weights(model: nn.Module,
                   level=30)
         matching = {k: v for k, v in _revised(state_dict, revise_keys).items()
                     if k not in report.unexpected and k not in {m[0] for m in report.shape_mismatches}}
-        model.load_state_dict(matching, strict=False)
+        with weights_checked_by_caller(model):
+            model.load_state_dict(matching, strict=False)
         return report
     _load_checkpoint_to_model(model, checkpoint, strict=True, revise_keys=list(revise_keys))
     return report

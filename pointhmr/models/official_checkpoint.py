@@ -19,8 +19,9 @@ import os
 import pickle
 import zipfile
 from collections import Counter, OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -227,6 +228,25 @@ def compare_state_dicts(model_state: Mapping[str, Tensor], weights: Mapping[str,
     return report
 
 
+#: set on a model's modules while a caller that has compared the weights itself loads them (see
+#: :func:`weights_checked_by_caller`); the estimator's own strict-loading hook then stands aside
+WEIGHTS_CHECKED_ATTR = '_pointhmr_weights_checked_by_caller'
+
+
+@contextmanager
+def weights_checked_by_caller(model: nn.Module) -> Iterator[None]:
+    """While active, ``model.load_state_dict`` skips the estimator's strict key/shape check (the caller has checked
+    the weights and decided to load them, e.g. non-strictly after logging the report)."""
+    modules = list(model.modules())
+    for module in modules:
+        object.__setattr__(module, WEIGHTS_CHECKED_ATTR, True)
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.__dict__.pop(WEIGHTS_CHECKED_ATTR, None)
+
+
 def load_state_dict_strictly(model: nn.Module,
                              state_dict: Mapping[str, Tensor],
                              allow_missing: Iterable[str] = ()) -> StateDictMismatch:
@@ -239,7 +259,8 @@ def load_state_dict_strictly(model: nn.Module,
     report.missing = [k for k in report.missing if k not in allowed]
     if not report.ok:
         raise CheckpointMismatchError(report)
-    model.load_state_dict(state_dict, strict=not allowed)
+    with weights_checked_by_caller(model):
+        model.load_state_dict(state_dict, strict=not allowed)
     return report
 
 
@@ -277,5 +298,6 @@ __all__ = [
     'OFFICIAL_TO_POINTHMR_PREFIXES', 'OFFICIAL_UNUSED_KEYS', 'UnsafeCheckpointError', 'CheckpointMismatchError',
     'RestrictedUnpickler', 'StateDictMismatch', 'load_official_checkpoint', 'extract_state_dict', 'strip_module_prefix',
     'convert_official_state_dict', 'export_to_official', 'dropped_official_keys', 'compare_state_dicts',
-    'load_state_dict_strictly', 'convert_official_checkpoint', 'count_tensors'
+    'load_state_dict_strictly', 'convert_official_checkpoint', 'count_tensors', 'WEIGHTS_CHECKED_ATTR',
+    'weights_checked_by_caller'
 ]
