@@ -12,8 +12,8 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # best model = lowest PA-MPJPE on the validation set (the official selection rule, spec 4.1); checkpoints are
-    # written to a temporary file and renamed (pointhmr.utils.atomic_checkpoint)
+    # best model = lowest PA-MPJPE on the validation set (the official selection rule, official behaviour §4.1);
+    # checkpoints are written to a temporary file and renamed (pointhmr.utils.atomic_checkpoint)
     checkpoint=dict(
         type='CheckpointHook',
         interval=1,

@@ -1,4 +1,4 @@
-# PointHMR-HR32, the official "H36M model" recipe (spec section 4.1, scripts/pretrain.sh of the release):
+# PointHMR-HR32, the official "H36M model" recipe (official behaviour §4.1, scripts/pretrain.sh of the release):
 # train on METRO's mixed set (Human3.6M + COCO-40k + MuCo + UP-3D + MPII), validate/test on Human3.6M protocol 2.
 #   bash tools/dist_train.sh configs/pointhmr/pointhmr_hrnet-w32_2xb12-60e_h36m-mix-224.py 2
 # Reported: MPJPE 48.3 mm, PA-MPJPE 32.9 mm (Human3.6M P2).
@@ -9,8 +9,9 @@
 # --cfg-options optim_wrapper.optimizer.lr=1e-4 if a reproduction stalls.
 #
 # Model selection: the best checkpoint is the one with the lowest PA-MPJPE on the validation set, which here is the
-# benchmark's test set (inherited METRO practice, spec 10 item 14); report test numbers of a fixed epoch for a clean
-# protocol. Evaluation is exact on any number of GPUs (per-sample storage, no padding duplicates; spec 10 item 16).
+# benchmark's test set (inherited METRO practice, official behaviour §10 item 14); report test numbers of a fixed
+# epoch for a clean protocol. Evaluation is exact on any number of GPUs (per-sample storage, no padding duplicates;
+# official behaviour §10 item 16).
 #
 # Crop and labels: evaluation crops like the official code (crop_mode='official': integer box + bilinear resize), so a
 # converted official checkpoint sees the pixels it was trained on; training warps the exact box once (crop_mode='exact',
@@ -38,7 +39,7 @@ train_pipeline = [
     dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
     # flip 0.5; rotation N(0, 30) clipped to +-60 deg, zero with prob. 0.6; scale N(1, 0.25) in [0.75, 1.25];
-    # per-channel pixel noise U(0.6, 1.4) (spec 4.2)
+    # per-channel pixel noise U(0.6, 1.4) (official behaviour §4.2)
     dict(type='RandomMeshAugmentation', noise_channel_order='rgb'),
     dict(type='MeshTopdownAffine', input_size=_base_.input_size, crop_mode='exact', has_2d_joints_mode='mask'),
     dict(type='PackMeshInputs'),

@@ -1,4 +1,4 @@
-"""k-hop reachability on a mesh graph and PointHMR's progressive attention masks (spec 1.8)."""
+"""k-hop reachability on a mesh graph and PointHMR's progressive attention masks (official behaviour §1.8)."""
 from typing import Union
 
 import numpy as np

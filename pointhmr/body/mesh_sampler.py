@@ -1,4 +1,4 @@
-"""Fixed sparse up/down-sampling between the SMPL mesh levels (6890 <-> 1723 <-> 431 vertices), spec 2.3.
+"""Fixed sparse up/down-sampling between the SMPL mesh levels (6890 <-> 1723 <-> 431 vertices), official behaviour §2.3.
 
 Level 0 is the full mesh, level 1 the middle and level 2 the coarse one. ``D[i]`` maps level ``i`` to ``i + 1``
 (pure vertex selection), ``U[i]`` maps level ``i + 1`` back to ``i`` (interpolation weights).

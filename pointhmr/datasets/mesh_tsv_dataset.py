@@ -1,4 +1,4 @@
-"""METRO TSV/YAML human-mesh dataset (spec section 6) as an mmengine ``BaseDataset``.
+"""METRO TSV/YAML human-mesh dataset (official behaviour §6) as an mmengine ``BaseDataset``.
 
 Rows are read on demand through ``.lineidx`` indexes (no annotation list in memory), so 300k-row training sets start
 instantly and forked dataloader workers share nothing but file names.
@@ -172,7 +172,7 @@ class MeshTSVDataset(BaseDataset):
         root = osp.dirname(osp.abspath(self.ann_file))
         for key in ('img', 'label'):
             if key not in config:
-                raise ValueError(f'dataset yaml {self.ann_file!r} has no {key!r} entry (see spec section 6.3)')
+                raise ValueError(f'dataset yaml {self.ann_file!r} has no {key!r} entry (see official behaviour §6.3)')
         if config.get('composite', False):
             img_paths = _read_path_list(root, config['img'], self.ann_file, 'img')
             label_paths = _read_path_list(root, config['label'], self.ann_file, 'label')

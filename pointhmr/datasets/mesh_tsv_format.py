@@ -1,4 +1,4 @@
-"""Encoding and decoding of METRO mesh-dataset rows (spec section 6): base64 JPEG images and JSON labels.
+"""Encoding and decoding of METRO mesh-dataset rows (official behaviour §6): base64 JPEG images and JSON labels.
 
 Decoders raise ``ValueError`` naming the TSV file, the row and the offending key, so a bad row in a 300k-row file
 can be found and fixed.
@@ -111,7 +111,7 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1, num_joints: int 
     ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1), with K = ``num_joints`` (24
     for bodies, 21 for FreiHAND hands) and P = ``num_pose_params`` (72 SMPL, 48 MANO). ``center``/``scale`` are
     required; a label group (e.g. ``3d_joints`` + ``has_3d_joints``) may be absent only as a whole, meaning zeros
-    with flag 0. ``(1, K, 3)``-shaped joints are accepted (spec 6.2).
+    with flag 0. ``(1, K, 3)``-shaped joints are accepted (official behaviour §6.2).
     """
     try:
         parsed = json.loads(text)

@@ -1,8 +1,8 @@
 """Batched similarity Procrustes alignment (scale, rotation, translation) in numpy.
 
-Used for PA-MPJPE / PA-MPVPE (spec section 5.4): the prediction is aligned to the ground truth with the least-squares
-similarity transform; the rotation is taken from the SVD of the 3 x 3 cross-covariance of the mean-centred point sets,
-with the determinant-sign fix so that reflections are never returned.
+Used for PA-MPJPE / PA-MPVPE (official behaviour §5.4): the prediction is aligned to the ground truth with the
+least-squares similarity transform; the rotation is taken from the SVD of the 3 x 3 cross-covariance of the mean-centred
+point sets, with the determinant-sign fix so that reflections are never returned.
 """
 from typing import Tuple
 

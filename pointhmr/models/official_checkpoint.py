@@ -1,8 +1,8 @@
 """Read official PointHMR checkpoints and map them onto the pointhmr model (and back).
 
-The official code writes two kinds of files (spec section 7): a plain ``state_dict`` and the whole ``nn.Module`` pickled
-with ``torch.save`` (classes under ``src.modeling...``), which is what the released ``PointHMR_*.bin`` most likely are.
-Both are read here without running code from the file:
+The official code writes two kinds of files (official behaviour §7): a plain ``state_dict`` and the whole ``nn.Module``
+pickled with ``torch.save`` (classes under ``src.modeling...``), which is what the released ``PointHMR_*.bin`` most
+likely are. Both are read here without running code from the file:
 
 * both go through the project's restricted unpickler (:mod:`pointhmr.fileio.safe_pickle`, allow-list
   ``OFFICIAL_CHECKPOINT``): a plain state_dict (or an mmengine-style ``{'state_dict': ...}`` / ``{'model': ...}``
@@ -45,7 +45,7 @@ OFFICIAL_TO_POINTHMR_PREFIXES: Tuple[Tuple[str, str], ...] = (
     ('transformer.', 'head.transformer.'),
 )
 
-# Parameters that exist in the official model but are never used by its forward pass (spec 1.6).
+# Parameters that exist in the official model but are never used by its forward pass (official behaviour §1.6).
 OFFICIAL_UNUSED_KEYS: Tuple[str, ...] = ('cam_token_embed.weight', 'vertex_token_embed.weight')
 
 

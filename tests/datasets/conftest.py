@@ -11,7 +11,7 @@ from pointhmr.datasets.tsv_file import write_tsv
 
 
 def make_annotation(rng: np.random.Generator, width: int = 160, height: int = 120) -> Dict:
-    """A plausible random label row (spec 6.2)."""
+    """A plausible random label row (official behaviour §6.2)."""
     joints_2d = np.concatenate([rng.uniform([0, 0], [width, height], (24, 2)), rng.integers(0, 2, (24, 1))], 1)
     joints_3d = np.concatenate([rng.normal(0, 0.4, (24, 3)) + [0, 0, 4], np.ones((24, 1))], 1)
     return {

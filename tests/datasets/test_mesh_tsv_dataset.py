@@ -130,7 +130,8 @@ def _with_column(values, column, value):
 
 
 @pytest.mark.parametrize('mutate, key, problem', [
-    (lambda a: a.update({'2d_joints': _with_column(a['2d_joints'], 2, -5.0)}), '2d_joints', r'confidence -5 of joint 5'),
+    (lambda a: a.update({'2d_joints': _with_column(a['2d_joints'], 2, -5.0)}), '2d_joints',
+     r'confidence -5 of joint 5'),
     (lambda a: a.update({'2d_joints': _with_column(a['2d_joints'], 0, 1e20)}), '2d_joints', 'implausible'),
     (lambda a: a.update({'3d_joints': _with_column(a['3d_joints'], 3, 2.0)}), '3d_joints', r'outside \[0, 1\]'),
     (lambda a: a.update({'3d_joints': _with_column(a['3d_joints'], 1, -1e9)}), '3d_joints', 'metres'),

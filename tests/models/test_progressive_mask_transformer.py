@@ -152,7 +152,7 @@ def test_masks_on_real_coarse_mesh_match_official_counts(make_head, real_smpl_as
     head = make_head(body_model=dict(type='SMPLBodyModel',
                                  mesh_sampler_path=str(real_smpl_assets / 'mesh_downsampling.npz')))
     allowed = [int((~mask).sum()) for mask in head.attention_masks]
-    assert allowed == [135299, 102511, 76943, 62269]  # spec 1.8: 7, 5, 3, 1 hops
+    assert allowed == [135299, 102511, 76943, 62269]  # official behaviour §1.8: 7, 5, 3, 1 hops
 
 
 def test_loss_terms_and_guards(make_head):

@@ -13,7 +13,7 @@ def _count(module: torch.nn.Module) -> int:
 def test_default_model_has_official_parameter_counts():
     model = MODELS.build(load_model_config('pointhmr_hrnet-w32'))
     assert _count(model) == 59_086_504
-    # per-part counts of spec 1.11
+    # per-part counts of official behaviour §1.11
     assert _count(model.backbone) == 29_305_536
     assert _count(model.neck.feature_extract_layer) == 7_508_992
     assert _count(model.neck.heatmap_layer) == 5_343_538

@@ -1,5 +1,5 @@
-# The official PointHMR-HR32 (spec section 1): HRNet-W32 trunk, point-guided sampling neck, 4-stack progressive-mask
-# transformer (7/5/3/1 hops); 59,086,504 parameters. Code that needs the default model loads this file
+# The official PointHMR-HR32 (official behaviour §1): HRNet-W32 trunk, point-guided sampling neck, 4-stack
+# progressive-mask transformer (7/5/3/1 hops); 59,086,504 parameters. Code that needs the default model loads this file
 # (pointhmr.utils.load_model_config('pointhmr_hrnet-w32')). The backbone starts from random weights unless init_cfg
 # points to a converted pre-trained HRNet:
 #   model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/hrnet_w32.pth')))

@@ -2,7 +2,8 @@
 
 Every sample: a random plausible pose/shape posed by the mesh model, placed in front of a pinhole camera, rendered
 shaded over a random background (:mod:`.backgrounds`). For the default SMPL body the parameters come from
-:mod:`.pose_sampler` (turned at most ``max_turn`` degrees away from facing the camera) and the labels follow spec 6.2:
+:mod:`.pose_sampler` (turned at most ``max_turn`` degrees away from facing the camera) and the labels follow official
+behaviour §6.2:
 J24 3D joints in metres (camera frame) filled from the mesh's H36M-17 joints through ``joints.J24_FROM_H36M``
 (confidence 1 there, 0 elsewhere), 2D joints = their projection (pixel ``i`` spans ``[i, i + 1)``), ``center`` /
 ``scale`` from the projected mesh box (``scale = 1.2 * max side / 200``), pose/betas with ``has_smpl = 1``. Any other

@@ -1,4 +1,6 @@
-"""Crop / rotate / flip one person for PointHMR and apply the same augmentation to every label (spec 4.2).
+"""Crop / rotate / flip one person for PointHMR and apply the same augmentation to every label.
+
+Official behaviour §4.2.
 
 Geometry convention: pixel coordinates are continuous with pixel ``i`` covering ``[i, i + 1)``, so the crop centre is
 ``input_size / 2`` and the mapping back to the image is mmpose's

@@ -1,4 +1,4 @@
-"""Sampling of PointHMR's training augmentation (spec 4.2); applied later by ``MeshTopdownAffine``."""
+"""Sampling of PointHMR's training augmentation (official behaviour §4.2); applied later by ``MeshTopdownAffine``."""
 from typing import Optional, Tuple
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The transformer of PointHMR (official "MeshRegressor", spec 1.7/1.9): 4 encoder stacks and the output layers."""
+"""The transformer of PointHMR (official "MeshRegressor", official behaviour §1.7/1.9): 4 stacks and output layers."""
 from typing import Optional, Sequence, Tuple
 
 from torch import Tensor, nn

@@ -17,7 +17,8 @@ from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keyp
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
 from .mesh_regressor import MeshRegressor
 
-#: official loss weights (spec 3.2): total = 1000 (L3D + L3D_reg) + 100 L_vert + 100 (L2D + L2D_reg) + 10 L_heat,
+#: official loss weights (official behaviour §3.2):
+#: total = 1000 (L3D + L3D_reg) + 100 L_vert + 100 (L2D + L2D_reg) + 10 L_heat,
 #: L_vert = 0.33 (L431 + L1723 + L6890), L_heat = 1000 BCE + (1 - Dice). The per-level vertex weights are named after
 #: the mesh model's level sizes (``vertices_<N>``: vertices_431/1723/6890 for SMPL, vertices_195/778 for MANO); every
 #: level defaults to :data:`DEFAULT_LEVEL_WEIGHT`.
@@ -171,7 +172,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return tuple(outputs)
 
     def loss_heatmap(self, heatmap_logits: Tensor) -> Tensor:
-        """(B, N, h, w) logits -> (B, N, H*W): softmax over their nearest up-sampling to ``heatmap_size`` (spec 1.5).
+        """(B, N, h, w) logits -> (B, N, H*W): softmax over their nearest up-sampling to ``heatmap_size``
+        (official behaviour §1.5).
 
         Computed exactly without the large softmax: every logit is copied ``f_h * f_w`` times, so each copy holds the
         low-resolution softmax divided by ``f_h * f_w`` (one expand + copy instead of interpolate + softmax).
@@ -233,7 +235,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
     @torch.no_grad()
     def ground_truth_meshes(self, pose: Tensor, betas: Tensor) -> Tuple[Tensor, ...]:
         """Mesh model (pose, betas) centred at its root keypoint -> one mesh per ``vertex_levels`` entry, coarse ->
-        fine ((431, 1723, 6890)-vertex meshes for SMPL, centred at the H36M-regressed pelvis, spec 3.1)."""
+        fine ((431, 1723, 6890)-vertex meshes for SMPL, centred at the H36M-regressed pelvis; official behaviour
+        §3.1)."""
         body = self.body_model
         vertices = body.center(body(pose, betas))
         return tuple(vertices if level == 0 else body.sampler.downsample(vertices, 0, level)
@@ -241,7 +244,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
     def loss(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
-        """Weighted PointHMR losses (spec 3.2/3.3) from ``gt_instance_labels`` of the data samples."""
+        """Weighted PointHMR losses (official behaviour §3.2/3.3) from ``gt_instance_labels`` of the data samples."""
         preds = self.forward(feats)
         device = preds['camera'].device
         labels = {key: self._stack_labels(batch_data_samples, key, device)

@@ -1,4 +1,4 @@
-"""PointHMR loss terms (spec 3.2 / 3.3)."""
+"""PointHMR loss terms (official behaviour §3.2 / 3.3)."""
 from .heatmap_loss import heatmap_loss, heatmap_point_targets, one_hot_heatmaps
 from .joint_losses import graph_zero, joints_centred, keypoint_2d_loss, keypoint_3d_loss, mid_hip_centred
 from .vertex_loss import vertex_loss

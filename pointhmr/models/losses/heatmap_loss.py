@@ -1,4 +1,4 @@
-"""Point (vertex heatmap) supervision of PointHMR (spec 3.3), with the official code's bugs fixed on purpose.
+"""Point (vertex heatmap) supervision of PointHMR (official behaviour §3.3), official bugs fixed on purpose.
 
 Targets: the ground-truth coarse mesh projected with the *predicted* camera (detached) onto a ``112 x 112`` grid, one
 one-hot map per (sample, vertex). Deliberate differences from the official code:
@@ -52,7 +52,7 @@ def heatmap_loss(pred: Tensor, target_index: Tensor, bce_weight: float = 1000., 
     one-hot maps: ``sum(-log(1 - p)) - sum_k(log p_t - log(1 - p_t))``. ``Dice_k = 2 (p_t + s) / (sum p + 1 + 2 s)``.
 
     Args:
-        pred: (K, HW) heatmap probabilities (each row a softmax; the 112x112 view of spec 1.5).
+        pred: (K, HW) heatmap probabilities (each row a softmax; the 112x112 view of official behaviour §1.5).
         target_index: (K,) flat target cell per row.
 
     Returns:

@@ -1,4 +1,4 @@
-"""3-D and 2-D joint losses of PointHMR (spec 3.2), confidence-weighted MSE."""
+"""3-D and 2-D joint losses of PointHMR (official behaviour §3.2), confidence-weighted MSE."""
 from typing import Optional, Sequence
 
 from torch import Tensor

@@ -1,4 +1,4 @@
-"""Vertex L1 loss of PointHMR (spec 3.2)."""
+"""Vertex L1 loss of PointHMR (official behaviour §3.2)."""
 from torch import Tensor
 
 from .joint_losses import graph_zero

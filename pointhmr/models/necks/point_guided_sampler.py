@@ -1,4 +1,4 @@
-"""Point-guided feature sampling of PointHMR (spec 1.3-1.6): vertex tokens pooled under per-vertex heatmaps."""
+"""Point-guided feature sampling of PointHMR (official behaviour §1.3-1.6): vertex tokens pooled under heatmaps."""
 from typing import NamedTuple, Sequence, Tuple
 
 import torch
