@@ -118,6 +118,9 @@ def test_progressive_masks_on_lattice(make_head, lattice_width):
         assert np.array_equal(~mask[prefix:, prefix:].numpy(), reach)
         counts.append(int((~mask).sum()))
     assert counts == sorted(counts, reverse=True)  # wide -> narrow
+    for mask, bias in zip(masks, head.attention_biases):  # the additive float masks the transformer uses, built once
+        assert bias.dtype == torch.float32 and torch.equal(bias == float('-inf'), mask) and (bias[~mask] == 0).all()
+    assert head.attention_biases[0] is head.attention_biases[0]
     assert all(m is None for m in make_head(hops=None).attention_masks)
     partial = make_head(hops=(None, 2, None, 1)).attention_masks
     assert partial[0] is None and partial[1] is not None

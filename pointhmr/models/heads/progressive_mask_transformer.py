@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from pointhmr.body import graph_hops
 from pointhmr.body.joints import H36M_PELVIS, H36M_TO_J14, J24_TO_J14
 from pointhmr.codecs import fit_weak_perspective_camera, weak_perspective_project
+from ..layers import additive_attention_mask
 from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss, vertex_loss
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
 from .mesh_regressor import MeshRegressor
@@ -120,7 +121,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return self
 
     def _register_attention_masks(self, sampler) -> None:
-        """One (L, L) bool mask per stack (True = blocked), as non-persistent buffers ``attention_mask_{1..4}``."""
+        """One (L, L) bool mask per stack (True = blocked), as non-persistent buffers ``attention_mask_{1..4}``, and
+        its additive float form (0 / -inf, what the transformer uses) as ``attention_bias_{1..4}``, built once."""
         hops = self.hops if self.hops is not None else (None, ) * 4
         if len(hops) != 4:
             raise ValueError(f'ProgressiveMaskTransformerHead: hops needs one entry per stack (4), got {hops}')
@@ -135,10 +137,16 @@ class ProgressiveMaskTransformerHead(BaseHead):
                 mask = torch.as_tensor(
                     graph_hops.attention_mask(reach, num_prefix_tokens=self.num_prefix_tokens), dtype=torch.bool)
             self.register_buffer(f'attention_mask_{index}', mask, persistent=False)
+            self.register_buffer(f'attention_bias_{index}', additive_attention_mask(mask), persistent=False)
 
     @property
     def attention_masks(self) -> List[Optional[Tensor]]:
         return [getattr(self, f'attention_mask_{i}') for i in range(1, 5)]
+
+    @property
+    def attention_biases(self) -> List[Optional[Tensor]]:
+        """The masks as additive float masks (0 = allowed, -inf = blocked), in the model's dtype."""
+        return [getattr(self, f'attention_bias_{i}') for i in range(1, 5)]
 
     # ------------------------------------------------------------------ forward
     def upsample_vertices(self, vertices: Tensor) -> Tuple[Tensor, Tensor]:
@@ -177,7 +185,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         joint_tokens = self.joint_token_embed.weight[None].expand(batch, -1, -1)
         content = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
         position = self.token_position_embed.weight[None].expand(batch, -1, -1)
-        camera, xyz = self.transformer(torch.cat((content, position), dim=2), self.attention_masks)
+        camera, xyz = self.transformer(torch.cat((content, position), dim=2), self.attention_biases)
         joints, vertices_coarse = xyz[:, :self.num_joints], xyz[:, self.num_joints:]
         vertices_mid, vertices = self.upsample_vertices(vertices_coarse)
         return dict(camera=camera, joints=joints, vertices_431=vertices_coarse, vertices_1723=vertices_mid,
