@@ -177,6 +177,26 @@ def test_heatmap_loss_reaches_heatmap_logits(make_head):
     assert logits.grad is not None and logits.grad.abs().sum() > 0
 
 
+def test_training_loss_at_logit_resolution_equals_the_loss_on_the_112_heatmap(make_head):
+    """``loss`` never builds the (B, N, 112*112) maps; same values and gradients as the loss on forward()'s heatmap."""
+    head = make_head(heatmap_camera='ground_truth')  # fitted camera: targets inside the map
+    tokens = PointGuidedSamplerOutput(*(t.clone().requires_grad_(True) for t in _tokens()))
+    samples = [_sample(seed=0), _sample(seed=1)]
+    fast = head.loss(tokens, samples)
+    preds = head.forward(tokens)
+    assert preds['heatmap'].shape[-1] == 112 * 112
+    full = head.loss_by_predictions(preds, samples)
+    assert fast.keys() == full.keys()
+    for key in fast:
+        assert fast[key].item() == pytest.approx(full[key].item(), rel=1e-6), key  # float32 sums in another order
+    assert fast['loss_heatmap'].item() > 0
+    grads_fast = torch.autograd.grad(sum(fast.values()), tokens)
+    grads_full = torch.autograd.grad(sum(full.values()), tokens)
+    for fast_grad, full_grad in zip(grads_fast, grads_full):
+        torch.testing.assert_close(fast_grad, full_grad, rtol=1e-5, atol=1e-9)
+    assert grads_fast[3].abs().sum() > 0  # the logits get the heatmap gradient
+
+
 def test_predict_fields_in_crop_pixels(make_head):
     head = make_head()
     tokens = _tokens()

@@ -1,5 +1,5 @@
 """PointHMR's head: token assembly, progressively masked transformer, fixed mesh up-sampling, losses and predictions."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -156,6 +156,14 @@ class ProgressiveMaskTransformerHead(BaseHead):
         mid = sampler.upsample(vertices, 2, 1)
         return mid, sampler.upsample(mid, 1, 0)
 
+    def _heatmap_factors(self, height: int, width: int) -> Tuple[int, int]:
+        """Nearest up-sampling factors (rows, columns) from ``height x width`` logits to ``heatmap_size``."""
+        out_w, out_h = self.heatmap_size
+        if out_h % height or out_w % width:
+            raise ValueError(f'heatmap_size {self.heatmap_size} must be an integer multiple of the logits size '
+                             f'({width}, {height})')
+        return out_h // height, out_w // width
+
     def loss_heatmap(self, heatmap_logits: Tensor) -> Tensor:
         """(B, N, h, w) logits -> (B, N, H*W): softmax over their nearest up-sampling to ``heatmap_size`` (spec 1.5).
 
@@ -164,10 +172,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         """
         batch, channels, height, width = heatmap_logits.shape
         out_w, out_h = self.heatmap_size
-        if out_h % height or out_w % width:
-            raise ValueError(f'heatmap_size {self.heatmap_size} must be an integer multiple of the logits size '
-                             f'({width}, {height})')
-        factor_h, factor_w = out_h // height, out_w // width
+        factor_h, factor_w = self._heatmap_factors(height, width)
         probs = heatmap_logits.flatten(2).softmax(dim=-1) / (factor_h * factor_w)
         probs = probs.view(batch, channels, height, 1, width, 1)
         return probs.expand(-1, -1, -1, factor_h, -1, factor_w).reshape(batch, channels, out_h * out_w)
@@ -223,8 +228,21 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
     def loss(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
-        """Weighted PointHMR losses (spec 3.2/3.3) from ``gt_instance_labels`` of the data samples."""
-        preds = self.forward(feats)
+        """Weighted PointHMR losses (spec 3.2/3.3) from ``gt_instance_labels`` of the data samples.
+
+        The point term is computed at the heatmap logits' resolution (see :meth:`loss_by_predictions`): the
+        (B, N, 112*112) loss heatmap of :meth:`forward` is never built in training.
+        """
+        preds = self._regress(feats)
+        preds['heatmap_logits'] = feats[3]
+        return self.loss_by_predictions(preds, batch_data_samples)
+
+    def loss_by_predictions(self, preds: Dict[str, Tensor], batch_data_samples: OptSampleList,
+                            heatmap_loss_fn: Callable[..., Tensor] = heatmap_loss) -> Dict[str, Tensor]:
+        """The losses of :meth:`loss` from predictions: :meth:`_regress`'s dict plus either ``heatmap_logits``
+        (B, N, h, w) or ``heatmap`` (B, N, H*W), the up-sampled probabilities of :meth:`forward` (then
+        ``heatmap_loss_fn(rows (K, H*W), targets (K,), bce_weight=...)`` computes the point term; the logits path gives
+        the same value without building them)."""
         device = preds['camera'].device
         labels = {key: self._stack_labels(batch_data_samples, key, device)
                   for key in ('keypoints_2d', 'keypoints_3d', 'smpl_pose', 'smpl_betas', 'has_3d_joints', 'has_smpl')}
@@ -255,10 +273,29 @@ class ProgressiveMaskTransformerHead(BaseHead):
         target_index, valid = heatmap_point_targets(points, self.heatmap_size)
         kept_rows, vertex_index = valid.nonzero(as_tuple=True)
         sample_index = keep.nonzero(as_tuple=True)[0][kept_rows]
-        losses['loss_heatmap'] = weights['heatmap'] * heatmap_loss(
-            preds['heatmap'][sample_index, vertex_index], target_index[kept_rows, vertex_index],
-            bce_weight=weights['heatmap_bce'])
+        target_index = target_index[kept_rows, vertex_index]
+        if 'heatmap_logits' in preds:
+            probs, cells, replication = self.low_resolution_heatmap(
+                preds['heatmap_logits'][sample_index, vertex_index], target_index)
+            point_loss = heatmap_loss(probs, cells, bce_weight=weights['heatmap_bce'], replication=replication)
+        else:
+            point_loss = heatmap_loss_fn(preds['heatmap'][sample_index, vertex_index], target_index,
+                                         bce_weight=weights['heatmap_bce'])
+        losses['loss_heatmap'] = weights['heatmap'] * point_loss
         return losses
+
+    def low_resolution_heatmap(self, logits: Tensor, target_index: Tensor) -> Tuple[Tensor, Tensor, int]:
+        """(K, h, w) logits and (K,) flat cells of the ``heatmap_size`` map -> ((K, h*w) probabilities of one cell of
+        the up-sampled map, (K,) logit cells holding the targets, cells of the up-sampled map per logit): the inputs
+        of :func:`heatmap_loss` with ``replication`` that equal the loss on :meth:`loss_heatmap`'s maps."""
+        height, width = logits.shape[-2:]
+        out_w = self.heatmap_size[0]
+        factor_h, factor_w = self._heatmap_factors(height, width)
+        replication = factor_h * factor_w
+        probs = logits.flatten(1).softmax(dim=-1) / replication
+        cells = torch.div(target_index, out_w * factor_h, rounding_mode='floor') * width + torch.div(
+            target_index % out_w, factor_w, rounding_mode='floor')
+        return probs, cells, replication
 
     def _point_camera(self, camera: Tensor, gt_vertices: Tensor, gt_joints_2d: Tensor) -> Tensor:
         """(B, 3) camera for the heatmap targets (``heatmap_camera``), without gradient."""
