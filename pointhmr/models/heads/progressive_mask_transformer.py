@@ -292,7 +292,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         out_w = self.heatmap_size[0]
         factor_h, factor_w = self._heatmap_factors(height, width)
         replication = factor_h * factor_w
-        probs = logits.flatten(1).softmax(dim=-1) / replication
+        probs = logits.flatten(1).float().softmax(dim=-1) / replication  # float32 under autocast too (log(1 - p))
         cells = torch.div(target_index, out_w * factor_h, rounding_mode='floor') * width + torch.div(
             target_index % out_w, factor_w, rounding_mode='floor')
         return probs, cells, replication
@@ -314,7 +314,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         (1, 6890, 3) centred at the regressed pelvis, ``joints_14`` (1, 14, 3) joint tokens as regressed, ``camera``
         (1, 3)."""
         preds = self._regress(feats)
-        vertices, camera = preds['vertices'], preds['camera']
+        vertices, camera = preds['vertices'].float(), preds['camera'].float()  # float32 results under autocast too
         h36m = self.body_model.h36m_joints(vertices)
         pelvis = h36m[:, H36M_PELVIS:H36M_PELVIS + 1]
         projected = weak_perspective_project(h36m, camera)
