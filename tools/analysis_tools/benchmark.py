@@ -419,13 +419,14 @@ class _TrainStep:
             self.scaler.update()
 
 
-def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Namespace,
-                    device: torch.device) -> List[Dict]:
+def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Namespace, device: torch.device,
+                    report: Callable[[Dict], None] = lambda row: None) -> List[Dict]:
     """Rows of (mode, batch, threads, ours s, official-style s, ratio, img/s, peak MiB ours / official-style).
 
     Inference: our ``extract_feat`` + ``head.predict`` (the fast path) against the port's full forward. Training: our
     ``model.loss`` against the port's ``loss`` (same loss terms, the official 112x112 maps and one-hot targets), each
     with its own Adam over the shared weights. Each pair runs interleaved in this process; medians of ``--iters``.
+    ``report`` is called with each row as soon as it is measured.
     """
     generator = torch.Generator().manual_seed(args.seed)
     rows = []
@@ -448,6 +449,7 @@ def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Names
                                          args.iters, args.warmup, device)
             rows.append(dict(mode='inference', batch=batch, threads=threads, ours=timed['ours'][0],
                              official=timed['official'][0]))
+            report(rows[-1])
     torch.set_num_threads(args.train_threads)
     for batch in args.train_batches:
         x, samples = images(batch), synthetic_data_samples(batch, seed=args.seed)
@@ -460,23 +462,23 @@ def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Names
             row[f'{name}_mib'] = peak_memory_of(step, device)
             step.optimizer.zero_grad(set_to_none=True)
         rows.append(row)
+        report(row)
         del steps
     model.eval()
     reference.eval()
     return rows
 
 
-def format_speedup(rows: List[Dict]) -> str:
-    """The speed-up rows as a table (ratio = official-style time / ours)."""
-    header = (f'{"":<14} {"batch":>5} {"threads":>7} {"pointhmr (s)":>13} {"official (s)":>13} {"ratio":>7} '
-              f'{"pointhmr img/s":>15} {"peak MiB pointhmr / official":>29}')
-    lines = [header, '-' * len(header)]
-    for row in rows:
-        memory = (f'{row["ours_mib"]:.0f} / {row["official_mib"]:.0f}' if 'ours_mib' in row else '-')
-        lines.append(f'{row["mode"]:<14} {row["batch"]:>5} {row["threads"]:>7} {row["ours"]:>13.3f} '
-                     f'{row["official"]:>13.3f} {"x%.2f" % (row["official"] / row["ours"]):>7} '
-                     f'{row["batch"] / row["ours"]:>15.2f} {memory:>29}')
-    return '\n'.join(lines)
+SPEEDUP_HEADER = (f'{"":<14} {"batch":>5} {"threads":>7} {"pointhmr (s)":>13} {"official (s)":>13} {"ratio":>7} '
+                  f'{"pointhmr img/s":>15} {"peak MiB pointhmr / official":>29}')
+
+
+def format_speedup_row(row: Dict) -> str:
+    """One speed-up row (ratio = official-style time / ours)."""
+    memory = (f'{row["ours_mib"]:.0f} / {row["official_mib"]:.0f}' if 'ours_mib' in row else '-')
+    return (f'{row["mode"]:<14} {row["batch"]:>5} {row["threads"]:>7} {row["ours"]:>13.3f} '
+            f'{row["official"]:>13.3f} {"x%.2f" % (row["official"] / row["ours"]):>7} '
+            f'{row["batch"] / row["ours"]:>15.2f} {memory:>29}')
 
 
 def compare_outputs(ours: nn.Module, reference: nn.Module, device: torch.device) -> float:
@@ -535,14 +537,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.speedup:
         reference = reference_from_model(model).to(device)
         difference = compare_outputs(TensorForward(model), reference, device)
-        rows = measure_speedup(model, reference, args, device)
         print(f'device: {device}, torch {torch.__version__}, amp {args.amp}, {args.iters} timed iterations (median, '
               f'pointhmr and the official-style port interleaved) after {args.warmup} warm-up; '
-              f'load average {os.getloadavg()[0]:.1f} at the end')
+              f'load average {os.getloadavg()[0]:.1f} at the start')
         method = 'torch.cuda.max_memory_allocated' if device.type == 'cuda' else PeakMemory(device).method
-        print(f'peak training memory: increase of {method} over one step')
-        print(format_speedup(rows))
+        print(f'peak training memory: increase of {method} over one step; ratio = official-style time / ours')
         print(f'max |vertices(pointhmr) - vertices(official-style)| = {difference:.3e} m (eval mode, same weights)')
+        print(SPEEDUP_HEADER + '\n' + '-' * len(SPEEDUP_HEADER), flush=True)
+        measure_speedup(model, reference, args, device, report=lambda row: print(format_speedup_row(row), flush=True))
+        print(f'load average {os.getloadavg()[0]:.1f} at the end')
         return 0
     subjects = {
         'pointhmr':
