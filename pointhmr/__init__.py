@@ -7,7 +7,7 @@ from . import compat
 
 compat.apply()
 
-from . import body, codecs, datasets, evaluation, models, utils, visualization  # noqa: E402,F401
+from . import body, codecs, datasets, engine, evaluation, models, utils, visualization  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

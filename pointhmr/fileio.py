@@ -8,9 +8,9 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, Union
+from typing import IO, Iterator
 
-PathLike = Union[str, os.PathLike]
+from .utils.typing import PathLike
 
 
 @contextmanager

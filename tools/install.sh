@@ -2,7 +2,7 @@
 # Install pointhmr and its pinned OpenMMLab stack (CPU torch 2.13.0, Python 3.11) into a virtual environment.
 #
 #   bash tools/install.sh            # runtime
-#   bash tools/install.sh --tests    # runtime + test extras (requirements/tests.txt)
+#   bash tools/install.sh --tests    # runtime + test extras (requirements/tests.txt, and deploy.txt: tests cover it)
 #   bash tools/install.sh --deploy   # runtime + ONNX export / onnxruntime (requirements/deploy.txt)
 #
 # The pinned versions are those of requirements/stack.txt (a test checks that this script installs exactly them).
@@ -22,7 +22,7 @@ WITH_TESTS=0
 WITH_DEPLOY=0
 for arg in "$@"; do
   case "$arg" in
-    --tests) WITH_TESTS=1 ;;
+    --tests) WITH_TESTS=1; WITH_DEPLOY=1 ;;
     --deploy) WITH_DEPLOY=1 ;;
     *) echo "install.sh: unknown argument '$arg' (expected --tests and/or --deploy)" >&2; exit 2 ;;
   esac

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import List
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = 'configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py'
+CONFIG = 'configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 #: bodies of the synthetic dataset turn at most this many degrees from facing the camera (make_synthetic_dataset.py)
 MAX_TURN = 60.0
 

@@ -8,7 +8,6 @@ Checkpoints are written atomically (pointhmr.utils.atomic_checkpoint); ``--resum
 the latest checkpoint of the work dir (or starts fresh when there is none), ``--resume PATH`` from a given one.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 
@@ -19,19 +18,18 @@ if ROOT not in sys.path:  # run from a checkout without installing
 import pointhmr  # noqa: E402,F401  (registers modules, applies the torch / CPU compatibility fixes)
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
-from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
-                            find_resume_checkpoint, format_baseline_comparison, load_runner_config,
-                            mean_pose_baseline)
+                            find_resume_checkpoint, load_runner_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a pointhmr model')
-    parser.add_argument('config', help='config file (e.g. configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
+    parser.add_argument('config',
+                        help='config file (e.g. configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume training: without a value or "auto" from the latest checkpoint in the work dir (fresh start if '
@@ -77,28 +75,11 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def report_mean_pose_baseline(cfg: Config, runner: Runner) -> None:
-    """Test the final model and print it next to the mean-pose baseline (configs with report_mean_pose_baseline)."""
-    check_dataset_files(cfg, ['test_dataloader'])
-    metrics = runner.test()
-    if not is_main_process():
-        return
-    evaluator = cfg.test_evaluator
-    body_model = evaluator.get('body_model') if isinstance(evaluator, dict) else None
-    baseline = mean_pose_baseline(cfg.train_dataloader.dataset, cfg.test_dataloader.dataset, body_model=body_model)
-    print_log('final model vs mean-pose baseline (test split):\n' + format_baseline_comparison(metrics, baseline),
-              logger='current')
-    with open(osp.join(cfg.work_dir, 'mean_pose_baseline.json'), 'w') as f:
-        json.dump(dict(model=metrics, baseline=baseline), f, indent=2)
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
-    if cfg.get('report_mean_pose_baseline', False):
-        report_mean_pose_baseline(cfg, runner)
 
 
 if __name__ == '__main__':

@@ -18,7 +18,11 @@ default_hooks = dict(
         rule='less',
         backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='PoseVisualizationHook', enable=False))
+    visualization=dict(type='PoseVisualizationHook', enable=False),
+    # stops the run at start-up when the model, the metrics and the visualizer use different body models
+    mesh_model_check=dict(type='MeshModelCheckHook'),
+    # validation / test epochs run the model in deploy mode (BatchNorm folding + Winograd on CPU)
+    switch_to_deploy=dict(type='SwitchToDeployHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

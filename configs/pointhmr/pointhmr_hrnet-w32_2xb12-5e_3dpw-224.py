@@ -7,6 +7,9 @@
 # tools/model_converters/convert_official_ckpt.py):
 #   bash tools/dist_train.sh configs/pointhmr/pointhmr_hrnet-w32_2xb12-5e_3dpw-224.py 2 \
 #       --cfg-options load_from=work_dirs/pointhmr_hrnet-w32_2xb12-60e_h36m-mix-224/best_mesh_PA-MPJPE_epoch_N.pth
+#
+# Crop and labels (pipelines inherited from the H36M config): evaluation crop_mode='official' (integer box + bilinear
+# resize, as the official code), training crop_mode='exact'; 2D labels use the exact affine (no "truncate then +1").
 _base_ = ['./pointhmr_hrnet-w32_2xb12-60e_h36m-mix-224.py']
 
 load_from = None  # set to the H36M checkpoint (see above); training from scratch on 3DPW alone is not the recipe

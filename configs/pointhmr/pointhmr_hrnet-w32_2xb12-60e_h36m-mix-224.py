@@ -11,6 +11,12 @@
 # Model selection: the best checkpoint is the one with the lowest PA-MPJPE on the validation set, which here is the
 # benchmark's test set (inherited METRO practice, spec 10 item 14); report test numbers of a fixed epoch for a clean
 # protocol. Evaluation is exact on any number of GPUs (per-sample storage, no padding duplicates; spec 10 item 16).
+#
+# Crop and labels: evaluation crops like the official code (crop_mode='official': integer box + bilinear resize), so a
+# converted official checkpoint sees the pixels it was trained on; training warps the exact box once (crop_mode='exact',
+# also for rotated crops) and draws pixel-noise gains in the official (R, G, B) order. 2D labels: exact affine, no
+# "truncate then +1" (official: +0.5 px on average); confidences masked by has_2d_joints in training
+# (has_2d_joints_mode='mask'; the official loss uses the confidences only). Sizes: README, differences table.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_hrnet-w32.py']
 
 # ---------------------------------------------------------------- schedule (Adam, x0.1 at half of the epochs)
@@ -27,21 +33,20 @@ sync_bn = 'torch'
 
 # ---------------------------------------------------------------- data (METRO TSV/YAML layout under data/)
 data_root = 'data/'
-input_size = (224, 224)
 # LoadImage keeps the image decoded by MeshTSVDataset and reads files for mmpose.apis.inference_topdown
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
     # flip 0.5; rotation N(0, 30) clipped to +-60 deg, zero with prob. 0.6; scale N(1, 0.25) in [0.75, 1.25];
     # per-channel pixel noise U(0.6, 1.4) (spec 4.2)
-    dict(type='RandomMeshAugmentation'),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='RandomMeshAugmentation', noise_channel_order='rgb'),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size, crop_mode='exact', has_2d_joints_mode='mask'),
     dict(type='PackMeshInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size, crop_mode='official'),
     dict(type='PackMeshInputs'),
 ]
 train_dataloader = dict(
@@ -70,7 +75,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # MPJPE / PA-MPJPE on J14 (H36M regressor on the predicted mesh); Human3.6M P2 has no SMPL -> no MPVPE
-val_evaluator = dict(type='MeshMetric', body_model=dict(type='SMPLBodyModel'), prefix='mesh')
+val_evaluator = dict(type='MeshMetric', body_model=_base_.body_model, prefix='mesh')
 test_evaluator = val_evaluator
+visualizer = dict(body_model=_base_.body_model)
 
 default_hooks = dict(logger=dict(interval=100))

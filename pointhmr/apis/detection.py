@@ -5,6 +5,7 @@ import numpy as np
 import torch.nn as nn
 from mmengine.registry import DefaultScope
 
+from pointhmr.utils.arrays import to_numpy
 from .inference import NO_CHECKPOINT, ImageInput, load_image
 
 
@@ -35,9 +36,7 @@ def detect_people(detector: nn.Module,
     with DefaultScope.overwrite_default_scope(detector.cfg.get('default_scope', 'mmdet')):
         result = inference_detector(detector, image)
     pred = result.pred_instances
-    boxes = pred.bboxes.detach().cpu().numpy() if hasattr(pred.bboxes, 'detach') else np.asarray(pred.bboxes)
-    scores = pred.scores.detach().cpu().numpy() if hasattr(pred.scores, 'detach') else np.asarray(pred.scores)
-    labels = pred.labels.detach().cpu().numpy() if hasattr(pred.labels, 'detach') else np.asarray(pred.labels)
+    boxes, scores, labels = to_numpy(pred.bboxes), to_numpy(pred.scores), to_numpy(pred.labels)
     keep = (labels == category) & (scores > score_thr)
     keep &= (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     boxes, scores = boxes[keep].astype(np.float32).reshape(-1, 4), scores[keep].astype(np.float32)

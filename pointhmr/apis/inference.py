@@ -11,6 +11,8 @@ from mmpose.apis import inference_topdown, init_model
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
 
+from pointhmr.utils.arrays import to_numpy
+
 ImageInput = Union[str, os.PathLike, np.ndarray]
 #: checkpoint values meaning "no weights": the model keeps its random initialisation (smoke tests only)
 NO_CHECKPOINT = (None, '', 'none', 'None')
@@ -67,8 +69,13 @@ def validate_bboxes(bboxes: Optional[Union[Sequence, np.ndarray]], bbox_format: 
 def init_mesh_model(config: Union[str, Path, Config],
                     checkpoint: Optional[str] = None,
                     device: str = 'cpu',
-                    cfg_options: Optional[dict] = None) -> nn.Module:
-    """Build a mesh estimator with ``mmpose.apis.init_model``; ``checkpoint`` None or 'none' keeps random weights."""
+                    cfg_options: Optional[dict] = None,
+                    deploy: bool = True) -> nn.Module:
+    """Build a mesh estimator with ``mmpose.apis.init_model``; ``checkpoint`` None or 'none' keeps random weights.
+
+    ``deploy``: switch the model to deploy mode (``model.switch_to_deploy()``, the CPU fast path of the residual conv
+    heads); call it again after changing the weights, ``model.train()`` leaves it.
+    """
     if checkpoint in NO_CHECKPOINT:
         checkpoint = None
     elif not os.path.isfile(str(checkpoint)):
@@ -80,6 +87,8 @@ def init_mesh_model(config: Union[str, Path, Config],
                        device=device,
                        cfg_options=cfg_options)
     model.random_weights = checkpoint is None
+    if deploy:
+        model.switch_to_deploy()
     return model
 
 
@@ -89,9 +98,7 @@ def mesh_faces_of(model: nn.Module) -> np.ndarray:
     faces = getattr(body, 'faces', None)
     if faces is None:
         raise AttributeError(f'{type(model).__name__} has no head.body_model.faces; pass the mesh faces explicitly')
-    if hasattr(faces, 'detach'):
-        faces = faces.detach().cpu().numpy()
-    return np.asarray(faces, dtype=np.int64)
+    return to_numpy(faces, np.int64)
 
 
 def inference_mesh(model: nn.Module,

@@ -7,7 +7,31 @@ import numpy as np
 from pointhmr.visualization.scene import render_people, render_side_view
 from .detection import detect_people, init_person_detector
 from .inference import ImageInput, inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
+from .param_export import add_fitted_params
 from .results import collect_mesh_results
+
+#: inference backends: the PyTorch estimator, or an exported .onnx file run by onnxruntime (pointhmr.deployment)
+BACKENDS = ('pytorch', 'onnxruntime')
+
+
+def init_mesh_backend(config, checkpoint: Optional[str] = None, device: str = 'cpu', backend: str = 'pytorch',
+                      onnx_file: Optional[str] = None, cfg_options: Optional[dict] = None):
+    """The estimator of ``backend``: :func:`init_mesh_model` or an
+    :class:`~pointhmr.deployment.ort_backend.OnnxMeshModel` (weights from ``onnx_file``; ``checkpoint`` unused)."""
+    if backend == 'pytorch':
+        return init_mesh_model(config, checkpoint, device=device, cfg_options=cfg_options)
+    if backend != 'onnxruntime':
+        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+    if not onnx_file:
+        raise ValueError("the onnxruntime backend needs the exported model: pass onnx_file (demo: --onnx OUT.onnx, "
+                         "from tools/deployment/pytorch2onnx.py)")
+    from mmengine import Config
+
+    from pointhmr.deployment.ort_backend import OnnxMeshModel
+    if cfg_options:
+        config = Config.fromfile(str(config)) if not isinstance(config, Config) else config
+        config.merge_from_dict(cfg_options)
+    return OnnxMeshModel(config, onnx_file, device=device)
 
 
 class MeshInferencer:
@@ -21,6 +45,8 @@ class MeshInferencer:
             whole image is one person.
         det_score_thr / det_category: keep detections of this class (0 = COCO person) above this score.
         cfg_options: overrides merged into the PointHMR config.
+        backend: 'pytorch' or 'onnxruntime' (then ``onnx_file`` is the exported model and ``checkpoint`` is unused).
+        onnx_file: .onnx file of the onnxruntime backend (``tools/deployment/pytorch2onnx.py``).
     """
 
     def __init__(self,
@@ -31,8 +57,10 @@ class MeshInferencer:
                  det_checkpoint: Optional[str] = None,
                  det_score_thr: float = 0.5,
                  det_category: int = 0,
-                 cfg_options: Optional[dict] = None) -> None:
-        self.model = init_mesh_model(config, checkpoint, device=device, cfg_options=cfg_options)
+                 cfg_options: Optional[dict] = None,
+                 backend: str = 'pytorch',
+                 onnx_file: Optional[str] = None) -> None:
+        self.model = init_mesh_backend(config, checkpoint, device, backend, onnx_file, cfg_options)
         self.random_weights = bool(getattr(self.model, 'random_weights', False))
         self.faces = mesh_faces_of(self.model)
         self.detector = init_person_detector(det_config, det_checkpoint, device) if det_config else None
@@ -57,6 +85,12 @@ class MeshInferencer:
             for sample, score in zip(samples, scores):
                 sample.pred_instances.bbox_scores = np.full(len(sample.pred_instances), score, dtype=np.float32)
         return collect_mesh_results(samples, image.shape[:2], num_vertices=self.model_num_vertices)
+
+    def fit_params(self, results: Dict[str, np.ndarray], image_shape: Optional[Sequence[int]] = None,
+                   **fit_kwargs) -> Dict[str, np.ndarray]:
+        """``results`` plus the mesh-model parameters fitted to every person's vertices
+        (:func:`pointhmr.apis.param_export.add_fitted_params`; ``image_shape`` (H, W) adds ``camera_translation``)."""
+        return add_fitted_params(results, self.model.head.body_model, image_shape, **fit_kwargs)
 
     @property
     def model_num_vertices(self) -> int:

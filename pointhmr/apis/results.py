@@ -5,6 +5,7 @@ import numpy as np
 from mmpose.structures import PoseDataSample
 
 from pointhmr.body.joints import H36M_PELVIS
+from pointhmr.utils.arrays import to_numpy
 from pointhmr.visualization.scene import camera_for_centred_vertices, person_translations
 
 #: key -> trailing shape of one person (vertices use the model's vertex count)
@@ -26,8 +27,7 @@ RESULT_FIELDS = dict(
 def _get(pred, key: str, num: int, default_shape: Sequence[int], fill: float = np.nan) -> np.ndarray:
     if key in pred:
         value = pred.get(key)
-        value = value.detach().cpu().numpy() if hasattr(value, 'detach') else np.asarray(value)
-        return value.astype(np.float32).reshape((num, ) + tuple(default_shape))
+        return to_numpy(value, np.float32).reshape((num, ) + tuple(default_shape))
     return np.full((num, ) + tuple(default_shape), fill, dtype=np.float32)
 
 

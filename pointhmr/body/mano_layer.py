@@ -7,7 +7,7 @@ added to the input (``flat_hand_mean=False``), 21 keypoints = the 16 MANO joints
 import contextlib
 import io
 import os
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence
 
 import numpy as np
 import smplx
@@ -16,13 +16,12 @@ from mmpose.registry import MODELS
 from smplx.lbs import lbs
 from torch import nn
 
+from ..utils.typing import PathLike
 from .joints import HAND21_NAMES, HAND21_ROOT, MANO21_TO_HAND21, NUM_HAND21, NUM_MANO_JOINTS
 from .mesh_sampler import MeshSampler
 from .safe_pickle import load_smpl_pickle
 from .smpl_layer import _freeze_buffers
 from .synthetic_hand import default_hand_files
-
-PathLike = Union[str, os.PathLike]
 
 #: file names searched for inside a ``model_path`` folder (also in its ``mano/`` and ``models/`` sub-folders)
 MANO_FILE_NAMES: List[str] = ['MANO_RIGHT.pkl']

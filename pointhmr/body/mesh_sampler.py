@@ -14,9 +14,8 @@ import torch
 from torch import nn
 
 from ..fileio import atomic_write_bytes
+from ..utils.typing import PathLike
 from .safe_pickle import load_metro_mesh_downsampling
-
-PathLike = Union[str, os.PathLike]
 
 
 def _to_torch_sparse(matrix: sp.spmatrix) -> torch.Tensor:

@@ -3,6 +3,7 @@
 * :func:`load_smpl_pickle` reads an SMPL ``.pkl`` (official v1.0.0 files hold chumpy objects; they become numpy).
 * :func:`load_metro_mesh_downsampling` reads METRO / GraphCMR ``mesh_downsampling.npz`` without ``allow_pickle``.
 * :func:`load_legacy_adjacency` reads the ``smpl_431_adjmat_{indices,values,size}.pt`` triple with the safe loader.
+* :func:`load_3dpw_sequence` reads a 3DPW ``sequenceFiles/<split>/<name>.pkl`` (numpy arrays, lists, strings only).
 
 Only numpy arrays / dtypes / scalars, scipy sparse matrices (csc, csr, coo) and chumpy objects (mapped to a stub whose
 state must hold the array under ``'x'``) may be reconstructed, plus plain sets that chumpy state may contain; any
@@ -14,14 +15,14 @@ import io
 import os
 import pickle
 import zipfile
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from numpy.lib import format as npy_format
 
-PathLike = Union[str, os.PathLike]
+from ..utils.typing import PathLike
 
 
 def numpy_core_attr(submodule: str, name: str) -> Any:
@@ -89,14 +90,23 @@ def _allowed_globals() -> Dict[tuple, Any]:
     return allowed
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that only reconstructs numpy / scipy.sparse objects (plus chumpy stubs when ``allow_chumpy``)."""
+def _numpy_only_globals() -> Dict[tuple, Any]:
+    """Allow-list of 3DPW sequence pickles: numpy arrays, dtypes and scalars (no sparse matrices, no chumpy)."""
+    return {key: value for key, value in _allowed_globals().items() if not key[0].startswith('scipy')}
 
-    def __init__(self, file: io.IOBase, source: str, allow_chumpy: bool = True, encoding: str = 'latin1'):
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that only reconstructs numpy / scipy.sparse objects (plus chumpy stubs when ``allow_chumpy``).
+
+    ``allowed`` replaces the default allow-list (``(module, name) -> object``), e.g. :func:`_numpy_only_globals`.
+    """
+
+    def __init__(self, file: io.IOBase, source: str, allow_chumpy: bool = True, encoding: str = 'latin1',
+                 allowed: Optional[Dict[tuple, Any]] = None):
         super().__init__(file, encoding=encoding)
         self.source = source
         self.allow_chumpy = allow_chumpy
-        self._allowed = _allowed_globals()
+        self._allowed = _allowed_globals() if allowed is None else allowed
 
     def find_class(self, module: str, name: str) -> Any:
         target = self._allowed.get((module, name))
@@ -134,6 +144,29 @@ def restricted_loads(data: bytes, source: str = '<bytes>', allow_chumpy: bool = 
     """Unpickle ``data`` with :class:`RestrictedUnpickler` and convert chumpy stubs to numpy arrays."""
     obj = RestrictedUnpickler(io.BytesIO(data), source, allow_chumpy=allow_chumpy).load()
     return _resolve_stubs(obj, source)
+
+
+#: keys every 3DPW sequence file holds and the converter needs
+THREEDPW_SEQUENCE_KEYS = ('sequence', 'genders', 'poses', 'betas', 'cam_poses', 'cam_intrinsics', 'jointPositions',
+                          'img_frame_ids', 'campose_valid')
+
+
+def load_3dpw_sequence(path: PathLike) -> Dict[str, Any]:
+    """Read a 3DPW sequence ``.pkl`` (Python 2 pickle of numpy arrays / lists / strings) without running code."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'3DPW sequence file not found: {path}')
+    with open(path, 'rb') as f:
+        try:
+            data = RestrictedUnpickler(f, path, allow_chumpy=False, allowed=_numpy_only_globals()).load()
+        except (EOFError, ValueError, TypeError, IndexError) as err:  # truncated / corrupt pickle streams
+            raise pickle.UnpicklingError(f'{path}: not a readable 3DPW sequence pickle ({err})') from err
+    if not isinstance(data, dict):
+        raise pickle.UnpicklingError(f'{path}: expected a dict (a 3DPW sequence file), got {type(data).__name__}')
+    missing = [key for key in THREEDPW_SEQUENCE_KEYS if key not in data]
+    if missing:
+        raise KeyError(f'{path}: not a 3DPW sequence file, missing keys {missing}')
+    return data
 
 
 def load_smpl_pickle(path: PathLike) -> Dict[str, Any]:

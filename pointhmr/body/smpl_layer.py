@@ -2,7 +2,7 @@
 import contextlib
 import io
 import os
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import numpy as np
 import smplx
@@ -11,11 +11,11 @@ from mmpose.registry import MODELS
 from smplx.lbs import lbs
 from torch import nn
 
+from ..utils.typing import PathLike
+from .joints import H36M_PELVIS
 from .mesh_sampler import MeshSampler
 from .safe_pickle import load_smpl_pickle
 from .synthetic_body import default_body_files
-
-PathLike = Union[str, os.PathLike]
 
 #: file names searched for inside a ``model_path`` folder, per gender
 SMPL_FILE_NAMES: Dict[str, List[str]] = {
@@ -159,6 +159,11 @@ class SMPLBodyModel(nn.Module):
         if vertices.dim() != 3 or vertices.shape[1] != self.num_vertices:
             raise ValueError(f'vertices must be (B, {self.num_vertices}, 3), got {tuple(vertices.shape)}')
         return torch.einsum('jv,bvc->bjc', self.h36m_regressor.to(vertices.dtype), vertices)
+
+    def center(self, vertices: torch.Tensor) -> torch.Tensor:
+        """Vertices ``(B, V, 3)`` minus their root keypoint (the H36M-regressed pelvis): the pelvis-centred mesh that
+        the head's loss, the metric and the mean-pose baseline compare."""
+        return vertices - self.h36m_joints(vertices)[:, H36M_PELVIS:H36M_PELVIS + 1]
 
     def extra_repr(self) -> str:
         return f'model_file={self.model_file!r}, num_vertices={self.num_vertices}'

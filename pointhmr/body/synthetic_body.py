@@ -26,6 +26,7 @@ from scipy.optimize import nnls
 from .joints import H36M_NAMES, SMPL_PARENTS
 from .mesh_sampler import save_pickle_free
 from ..fileio import atomic_write_bytes
+from ..utils.cache import default_cache_dir
 
 SYNTHETIC_BODY_VERSION = 'v1'
 #: vertex counts of the mesh levels (fine, middle, coarse), as in SMPL
@@ -399,11 +400,6 @@ def generate_synthetic_body() -> Dict[str, object]:
 
 
 # ---------------------------------------------------------------------------------------------------- files
-def default_cache_dir() -> str:
-    """``$POINTHMR_CACHE`` or ``~/.cache/pointhmr``."""
-    return os.environ.get('POINTHMR_CACHE') or os.path.join(os.path.expanduser('~'), '.cache', 'pointhmr')
-
-
 def write_synthetic_body(folder: str, body: Optional[Dict[str, object]] = None) -> Dict[str, str]:
     """Write the synthetic body files into ``folder`` (atomic writes) and return their paths."""
     body = generate_synthetic_body() if body is None else body
@@ -440,4 +436,3 @@ def default_body_files(cache_dir: Optional[str] = None) -> Dict[str, str]:
     if all(os.path.isfile(p) for p in paths.values()):
         return paths
     return write_synthetic_body(folder)
-

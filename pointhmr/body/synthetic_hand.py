@@ -29,8 +29,9 @@ from .hand_pose import angles_to_axis_angle, joint_axes
 from .joints import FINGERTIP_ORDER, MANO_FINGER_JOINTS, MANO_PARENTS, NUM_MANO_JOINTS
 from .mesh_sampler import save_pickle_free
 from .synthetic_body import (_Part, _adjacency, _fit_regressor, _insert_centroids, _refine, _segment_distance,
-                             _selection, default_cache_dir)
+                             _selection)
 from ..fileio import atomic_write_bytes
+from ..utils.cache import default_cache_dir
 
 SYNTHETIC_HAND_VERSION = 'v1'
 #: vertex counts of the mesh levels (full, coarse), as MANO / mano_downsampling.npz

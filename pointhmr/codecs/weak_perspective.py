@@ -11,6 +11,8 @@ import torch
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 
+from pointhmr.utils.arrays import to_numpy
+
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
@@ -81,8 +83,6 @@ class WeakPerspectiveCodec(BaseKeypointCodec):
 
     def decode(self, encoded: ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
         """(N, K, 2) normalised -> ((N, K, 2) crop pixels, (N, K) scores of ones)."""
-        if isinstance(encoded, torch.Tensor):
-            encoded = encoded.detach().cpu().numpy()
         size = np.asarray(self.input_size, dtype=np.float32)
-        keypoints = (np.asarray(encoded, dtype=np.float32) + 1.0) * 0.5 * size
+        keypoints = (to_numpy(encoded, np.float32) + 1.0) * 0.5 * size
         return keypoints, np.ones(keypoints.shape[:-1], dtype=np.float32)

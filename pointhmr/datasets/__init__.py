@@ -1,10 +1,10 @@
 """METRO TSV/YAML datasets, mesh transforms, PackMeshInputs and the synthetic dataset generator."""
 from .mesh_tsv_dataset import MeshTSVDataset
-from .metainfo import H36M_METAINFO, parsed_h36m_metainfo
+from .metainfo import H36M_METAINFO
 from .transforms import MeshBBoxCenterScale, MeshTopdownAffine, PackMeshInputs, RandomMeshAugmentation
 from .tsv_file import CompositeTSVFile, TSVFile, build_lineidx, write_tsv
 
 __all__ = [
-    'MeshTSVDataset', 'H36M_METAINFO', 'parsed_h36m_metainfo', 'MeshBBoxCenterScale', 'RandomMeshAugmentation',
+    'MeshTSVDataset', 'H36M_METAINFO', 'MeshBBoxCenterScale', 'RandomMeshAugmentation',
     'MeshTopdownAffine', 'PackMeshInputs', 'TSVFile', 'CompositeTSVFile', 'build_lineidx', 'write_tsv'
 ]

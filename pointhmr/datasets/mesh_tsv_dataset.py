@@ -237,8 +237,9 @@ class MeshTSVDataset(BaseDataset):
         return self._make_item(idx, key, img, ann)
 
     def _make_item(self, idx: int, key: str, img: np.ndarray, ann: dict) -> Dict[str, Any]:
-        side = np.float32(200.0 * ann['scale'])
-        center = ann['center'].reshape(1, 2).astype(np.float32)
+        # float64 box (see decode_label): the official crop mode truncates its corners like the official float64 code
+        side = 200.0 * float(ann['scale'])
+        center = ann['center'].reshape(1, 2).astype(np.float64)
         joints_2d, joints_3d = ann['2d_joints'], ann['3d_joints']
         return dict(img=img,
                     img_path=key,
@@ -248,11 +249,12 @@ class MeshTSVDataset(BaseDataset):
                     ori_shape=img.shape[:2],
                     img_shape=img.shape[:2],
                     bbox_center=center,
-                    bbox_scale=np.full((1, 2), side, dtype=np.float32),
+                    bbox_scale=np.full((1, 2), side, dtype=np.float64),
                     bbox=np.concatenate([center - side / 2, center + side / 2], axis=1).astype(np.float32),
                     bbox_score=np.ones((1, ), dtype=np.float32),
                     keypoints=joints_2d[None, :, :2].copy(),
-                    keypoints_visible=(joints_2d[None, :, 2] * ann['has_2d_joints']).astype(np.float32),
+                    # the label's confidences; MeshTopdownAffine decides how has_2d_joints applies
+                    keypoints_visible=joints_2d[None, :, 2].astype(np.float32),
                     keypoints_3d=joints_3d[None].copy(),
                     smpl_pose=ann['pose'].copy(),
                     smpl_betas=ann['betas'].copy(),

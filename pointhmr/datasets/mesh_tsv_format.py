@@ -6,7 +6,7 @@ can be found and fixed.
 import base64
 import binascii
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import cv2
 import numpy as np
@@ -69,9 +69,9 @@ def encode_label(annotation: Dict[str, Any]) -> str:
     return json.dumps([{k: plain(v) for k, v in annotation.items()}], separators=(',', ':'))
 
 
-def _as_array(annotation: dict, key: str, shape: tuple, path: str, row: int) -> np.ndarray:
+def _as_array(annotation: dict, key: str, shape: tuple, path: str, row: int, dtype=np.float32) -> np.ndarray:
     try:
-        array = np.asarray(annotation[key], dtype=np.float32)
+        array = np.asarray(annotation[key], dtype=dtype)
     except (TypeError, ValueError) as err:
         raise RowError(path, row, key, f'not a numeric array ({err})') from err
     if array.ndim == 0 and shape == (1, ):
@@ -96,10 +96,10 @@ def _flag(annotation: dict, key: str, path: str, row: int) -> float:
 def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any]:
     """Label JSON text -> dict of numpy arrays and 0/1 float flags.
 
-    Returns keys ``center`` (2,), ``scale`` (float), ``2d_joints`` (24, 3), ``3d_joints`` (24, 4), ``pose`` (72,),
-    ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1). ``center``/``scale`` are
-    required; a label group (e.g. ``3d_joints`` + ``has_3d_joints``) may be absent only as a whole, meaning zeros
-    with flag 0. ``(1, 24, 3)``-shaped joints are accepted (spec 6.2).
+    Returns keys ``center`` (2,) float64, ``scale`` (float), ``2d_joints`` (24, 3), ``3d_joints`` (24, 4),
+    ``pose`` (72,), ``betas`` (10,), ``has_2d_joints``, ``has_3d_joints``, ``has_smpl`` (floats 0/1).
+    ``center``/``scale`` are required; a label group (e.g. ``3d_joints`` + ``has_3d_joints``) may be absent only as a
+    whole, meaning zeros with flag 0. ``(1, 24, 3)``-shaped joints are accepted (spec 6.2).
     """
     try:
         parsed = json.loads(text)
@@ -114,8 +114,10 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any
     for key in ('center', 'scale'):
         if key not in parsed:
             raise RowError(path, row, key, 'missing key')
-    out: Dict[str, Any] = dict(center=_as_array(parsed, 'center', (2, ), path, row))
-    scale = _as_array(parsed, 'scale', (1, ), path, row)[0]
+    # the box stays float64: the official crop truncates its corners to integers, and float32 rounding would move
+    # about 1% of the boxes by a pixel
+    out: Dict[str, Any] = dict(center=_as_array(parsed, 'center', (2, ), path, row, np.float64))
+    scale = _as_array(parsed, 'scale', (1, ), path, row, np.float64)[0]
     if scale <= 0:
         raise RowError(path, row, 'scale', f'must be positive, got {scale}')
     out['scale'] = float(scale)
@@ -136,17 +138,3 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any
             else:
                 out[data_key] = np.zeros(shape, np.float32)
     return out
-
-
-def decode_hw(text: str, path: str = '<tsv>', row: int = -1) -> Optional[tuple]:
-    """hw TSV value (``[{"height": H, "width": W}]`` or ``"H W"``) -> (H, W)."""
-    try:
-        parsed = json.loads(text)
-        if isinstance(parsed, list):
-            parsed = parsed[0]
-        return int(parsed['height']), int(parsed['width'])
-    except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
-        parts = text.split()
-        if len(parts) == 2 and all(p.isdigit() for p in parts):
-            return int(parts[0]), int(parts[1])
-        raise RowError(path, row, 'hw', f'expected [{{"height": H, "width": W}}] or "H W", got {text[:60]!r}')

@@ -1,13 +1,10 @@
 """mmpose-style keypoint meta information of the 17 Human3.6M joints that PointHMR predicts.
 
 ``H36M_METAINFO`` is the raw ``dataset_info`` form (``keypoint_info`` / ``skeleton_info`` / ``joint_weights`` /
-``sigmas``) accepted by ``mmpose.datasets.datasets.utils.parse_pose_metainfo``; :func:`parsed_h36m_metainfo` returns
-the parsed form that mmpose's visualizer expects as ``dataset_meta``. Names, flip pairs and bones come from
-:mod:`pointhmr.body.joints`.
+``sigmas``) accepted by ``mmpose.datasets.datasets.utils.parse_pose_metainfo``. Names, flip pairs and bones come
+from :mod:`pointhmr.body.joints`.
 """
 from typing import Dict, List
-
-from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
 from pointhmr.body import joints
 
@@ -62,8 +59,3 @@ def _build() -> Dict:
 
 #: raw mmpose ``dataset_info`` of the H36M-17 joints (usable as a dataset's ``metainfo=``)
 H36M_METAINFO: Dict = _build()
-
-
-def parsed_h36m_metainfo() -> Dict:
-    """``parse_pose_metainfo(H36M_METAINFO)``: flip indices, colours, skeleton links as mmpose's visualizer wants."""
-    return parse_pose_metainfo(H36M_METAINFO)

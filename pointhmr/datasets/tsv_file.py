@@ -12,14 +12,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..fileio import atomic_write
-
-PathLike = Union[str, os.PathLike]
-
-
-def default_cache_dir() -> str:
-    """Folder for indexes of TSV files in read-only folders (``$POINTHMR_CACHE_DIR`` or ``~/.cache/pointhmr``)."""
-    root = os.environ.get('POINTHMR_CACHE_DIR') or osp.join(osp.expanduser('~'), '.cache', 'pointhmr')
-    return osp.join(root, 'lineidx')
+from ..utils.cache import default_cache_dir
+from ..utils.typing import PathLike
 
 
 def lineidx_path(tsv_path: PathLike) -> str:
@@ -48,8 +42,8 @@ def scan_offsets(tsv_path: PathLike) -> np.ndarray:
 def build_lineidx(tsv_path: PathLike, cache_dir: Optional[str] = None) -> str:
     """Write the ``.lineidx`` of ``tsv_path`` and return its path.
 
-    Next to the TSV when that folder is writable, otherwise under ``cache_dir`` (default :func:`default_cache_dir`)
-    with a name derived from the TSV's absolute path.
+    Next to the TSV when that folder is writable, otherwise under ``cache_dir`` (default ``lineidx/`` in the package
+    cache, :func:`pointhmr.utils.cache.default_cache_dir`) with a name derived from the TSV's absolute path.
     """
     offsets = scan_offsets(tsv_path)
     text = ''.join(f'{o}\n' for o in offsets.tolist())
@@ -69,7 +63,7 @@ def _cached_lineidx_path(tsv_path: PathLike, cache_dir: Optional[str]) -> str:
     absolute = osp.abspath(os.fspath(tsv_path))
     digest = hashlib.sha1(absolute.encode('utf-8')).hexdigest()[:16]
     name = osp.splitext(osp.basename(absolute))[0]
-    return osp.join(cache_dir or default_cache_dir(), f'{name}.{digest}.lineidx')
+    return osp.join(cache_dir or osp.join(default_cache_dir(), 'lineidx'), f'{name}.{digest}.lineidx')
 
 
 class TSVFile:
@@ -77,7 +71,8 @@ class TSVFile:
 
     Args:
         path: the ``.tsv`` file.
-        cache_dir: where to build the index when the TSV's folder is read-only (default :func:`default_cache_dir`).
+        cache_dir: where to build the index when the TSV's folder is read-only (default ``lineidx/`` in the package
+            cache, ``$POINTHMR_CACHE``).
 
     ``tsv[i]`` / ``tsv.seek(i)`` returns the columns of row ``i`` (strings, no trailing newline);
     ``tsv.get_key(i)`` the first column. File handles are opened lazily and re-opened in forked workers.

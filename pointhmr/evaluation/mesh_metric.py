@@ -29,19 +29,18 @@ from mmpose.registry import METRICS, MODELS
 from torch import nn
 
 from pointhmr.body.joints import H36M_PELVIS, H36M_TO_J14, J14_L_HIP, J14_R_HIP, J24_PELVIS, J24_TO_J14
+from pointhmr.utils.arrays import to_numpy
 from .procrustes import reconstruction_error
 
 #: metric names (without prefix) in the order they are reported
 METRIC_NAMES = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE')
 
 
-def to_numpy(value: Any, name: str) -> np.ndarray:
-    """Convert a tensor / array / list to a float64 numpy array; ``name`` is used in error messages."""
+def _array(value: Any, name: str) -> np.ndarray:
+    """A data-sample field as a float64 array; ``name`` is used in the error when it is missing."""
     if value is None:
         raise KeyError(f'MeshMetric: missing "{name}" in the data sample; see docs/architecture.md for the packed keys')
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float64)
+    return to_numpy(value, np.float64)
 
 
 def center_at_mid_hip(joints_14: np.ndarray) -> np.ndarray:
@@ -134,14 +133,15 @@ class MeshMetric(BaseMetric):
         dtype = _floating_dtype(model)
         with torch.no_grad():
             joints = model.h36m_joints(torch.as_tensor(vertices, dtype=dtype))
-        return joints.detach().cpu().numpy().astype(np.float64)
+        return to_numpy(joints, np.float64)
 
     def _gt_vertices(self, pose: np.ndarray, betas: np.ndarray) -> np.ndarray:
+        """Ground-truth meshes (B, V, 3) centred at the body model's root keypoint (``center``)."""
         model = self.body_model
         dtype = _floating_dtype(model)
         with torch.no_grad():
-            vertices = model(torch.as_tensor(pose, dtype=dtype), torch.as_tensor(betas, dtype=dtype))
-        return vertices.detach().cpu().numpy().astype(np.float64)
+            vertices = model.center(model(torch.as_tensor(pose, dtype=dtype), torch.as_tensor(betas, dtype=dtype)))
+        return to_numpy(vertices, np.float64)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Compute and store the per-sample errors (metres) of one batch."""
@@ -154,17 +154,17 @@ class MeshMetric(BaseMetric):
             if pred is None or labels is None:
                 raise KeyError('MeshMetric: each data sample needs "pred_instances" and "gt_instance_labels" '
                                '(pack inputs with PackMeshInputs and predict with the PointHMR estimator)')
-            pred_vertices.append(_first_instance(to_numpy(_field(pred, 'vertices'), 'pred_instances.vertices'), 2))
+            pred_vertices.append(_first_instance(_array(_field(pred, 'vertices'), 'pred_instances.vertices'), 2))
             keypoints_3d.append(
-                _first_instance(to_numpy(_field(labels, 'keypoints_3d'), 'gt_instance_labels.keypoints_3d'), 2))
-            flag_3d = to_numpy(_field(labels, 'has_3d_joints'), 'gt_instance_labels.has_3d_joints')
+                _first_instance(_array(_field(labels, 'keypoints_3d'), 'gt_instance_labels.keypoints_3d'), 2))
+            flag_3d = _array(_field(labels, 'has_3d_joints'), 'gt_instance_labels.has_3d_joints')
             has_3d.append(float(flag_3d.ravel()[0]))
             smpl_flag = _field(labels, 'has_smpl')  # absent = no SMPL label
             has_smpl.append(0.0 if smpl_flag is None else
-                            float(to_numpy(smpl_flag, 'gt_instance_labels.has_smpl').ravel()[0]))
+                            float(_array(smpl_flag, 'gt_instance_labels.has_smpl').ravel()[0]))
             if has_smpl[-1] > 0:
-                poses.append(to_numpy(_field(labels, 'smpl_pose'), 'gt_instance_labels.smpl_pose').reshape(72))
-                betas.append(to_numpy(_field(labels, 'smpl_betas'), 'gt_instance_labels.smpl_betas').reshape(-1))
+                poses.append(_array(_field(labels, 'smpl_pose'), 'gt_instance_labels.smpl_pose').reshape(72))
+                betas.append(_array(_field(labels, 'smpl_betas'), 'gt_instance_labels.smpl_betas').reshape(-1))
         pred_vertices = np.stack(pred_vertices)
         if pred_vertices.ndim != 3 or pred_vertices.shape[-1] != 3:
             raise ValueError('MeshMetric: pred_instances.vertices must be (1, V, 3) per sample, got '
@@ -183,7 +183,6 @@ class MeshMetric(BaseMetric):
         pa_mpvpe = np.full(len(data_samples), np.nan)
         if has_smpl.any():
             gt_vertices = self._gt_vertices(np.stack(poses), np.stack(betas))
-            gt_vertices = gt_vertices - self._regress_h36m(gt_vertices)[:, None, H36M_PELVIS]
             if gt_vertices.shape[1] != pred_vertices.shape[1]:
                 raise ValueError(f'MeshMetric: predicted meshes have {pred_vertices.shape[1]} vertices but the body '
                                  f'model gives {gt_vertices.shape[1]}; use the same body model for model and metric')

@@ -22,15 +22,15 @@ import sys
 import types
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..body.safe_pickle import numpy_core_attr
+from ..utils.typing import PathLike
 
-PathLike = Union[str, os.PathLike]
 
 # Official top-level prefix -> pointhmr prefix. Order matters only for readability; prefixes are disjoint.
 OFFICIAL_TO_POINTHMR_PREFIXES: Tuple[Tuple[str, str], ...] = (

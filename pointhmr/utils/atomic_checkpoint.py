@@ -12,7 +12,7 @@ from typing import Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
-from ..fileio import atomic_write_bytes
+from .. import fileio  # the module, not its names: pointhmr.fileio imports pointhmr.utils.typing
 
 ATOMIC_BACKEND_NAME = 'atomic_local'
 
@@ -21,10 +21,10 @@ class AtomicLocalBackend(LocalBackend):
     """Local file backend whose ``put`` / ``put_text`` replace the target atomically."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        atomic_write_bytes(filepath, obj)
+        fileio.atomic_write_bytes(filepath, obj)
 
     def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
-        atomic_write_bytes(filepath, obj.encode(encoding))
+        fileio.atomic_write_bytes(filepath, obj.encode(encoding))
 
 
 register_backend(ATOMIC_BACKEND_NAME, AtomicLocalBackend, force=True)

@@ -1,7 +1,7 @@
 """Mean-pose baseline: the errors of predicting the training set's mean joints / mesh for every test sample.
 
-A model that learned anything must beat it; ``tools/train.py`` prints "model vs baseline" after runs whose config sets
-``report_mean_pose_baseline = True`` (the synthetic CPU config).
+A model that learned anything must beat it; ``MeanPoseBaselineHook`` (pointhmr.engine.hooks) logs "model vs baseline"
+after training in configs that list it in ``custom_hooks`` (the synthetic CPU config).
 """
 from typing import Dict, Optional, Sequence, Union
 
@@ -11,7 +11,6 @@ from mmengine.dataset import BaseDataset
 from mmpose.registry import DATASETS, MODELS
 from torch import nn
 
-from pointhmr.body.joints import H36M_PELVIS
 from pointhmr.evaluation.mesh_metric import center_at_mid_hip, gt_joints_14, joint_errors, vertex_errors
 
 DatasetLike = Union[BaseDataset, dict]
@@ -42,8 +41,7 @@ def _centred_meshes(body_model: nn.Module, pose: np.ndarray, betas: np.ndarray, 
         for start in range(0, len(pose), chunk):
             vertices = body_model(torch.as_tensor(pose[start:start + chunk], dtype=torch.float32),
                                   torch.as_tensor(betas[start:start + chunk], dtype=torch.float32))
-            pelvis = body_model.h36m_joints(vertices)[:, H36M_PELVIS:H36M_PELVIS + 1]
-            meshes.append((vertices - pelvis).double().numpy())
+            meshes.append(body_model.center(vertices).double().numpy())
     return np.concatenate(meshes)
 
 

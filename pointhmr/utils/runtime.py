@@ -161,7 +161,7 @@ def load_runner_config(config: str, cfg_options: Optional[dict], launcher: str, 
         os.environ['LOCAL_RANK'] = str(local_rank)
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config!r} does not exist (run from the repository root, e.g. '
-                                'configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py)')
+                                'configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py)')
     cfg = Config.fromfile(config)
     check_cfg_options(cfg, cfg_options)
     if cfg_options:

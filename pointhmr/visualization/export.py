@@ -5,20 +5,20 @@ Every writer creates the parent folder, writes to a temporary file next to the t
 """
 import io
 import json
-import os
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any, Mapping, Optional, Tuple
 
 import numpy as np
+import torch
 
 from ..fileio import atomic_write
-
-PathLike = Union[str, os.PathLike]
+from ..utils.arrays import to_numpy
+from ..utils.typing import PathLike
 
 
 def _mesh_arrays(vertices: Any, faces: Any) -> Tuple[np.ndarray, np.ndarray]:
-    vertices = np.asarray(_to_numpy(vertices), dtype=np.float64)
-    faces = np.asarray(_to_numpy(faces))
+    vertices = to_numpy(vertices, np.float64)
+    faces = to_numpy(faces)
     if vertices.ndim != 2 or vertices.shape[1] != 3:
         raise ValueError(f'vertices must have shape (N, 3), got {vertices.shape}; export one person at a time')
     if faces.ndim != 2 or faces.shape[1] != 3 or not np.issubdtype(faces.dtype, np.integer):
@@ -26,12 +26,6 @@ def _mesh_arrays(vertices: Any, faces: Any) -> Tuple[np.ndarray, np.ndarray]:
     if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
         raise ValueError(f'faces index 0..{faces.max()} but there are only {len(vertices)} vertices')
     return vertices, faces.astype(np.int64)
-
-
-def _to_numpy(value: Any) -> Any:
-    if hasattr(value, 'detach') and hasattr(value, 'cpu'):  # torch.Tensor without importing torch
-        return value.detach().cpu().numpy()
-    return value
 
 
 def save_obj(path: PathLike, vertices: Any, faces: Any) -> Path:
@@ -55,7 +49,7 @@ def save_ply(path: PathLike, vertices: Any, faces: Any, colors: Optional[Any] = 
     table = vertices
     fmt = '%.6f %.6f %.6f'
     if colors is not None:
-        rgb = np.asarray(_to_numpy(colors), dtype=np.float64)
+        rgb = to_numpy(colors, np.float64)
         if rgb.shape == (3, ):
             rgb = np.broadcast_to(rgb, vertices.shape)
         if rgb.shape != vertices.shape:
@@ -114,7 +108,8 @@ def load_ply(path: PathLike) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarra
 
 def _plain(value: Any) -> Any:
     """Convert numpy / torch values (possibly nested) to JSON-serialisable Python objects."""
-    value = _to_numpy(value)
+    if isinstance(value, torch.Tensor):
+        value = to_numpy(value)
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -142,7 +137,7 @@ def save_results_npz(path: PathLike, results: Mapping[str, Any]) -> Path:
         raise TypeError(f'results must be a mapping name -> array, got {type(results).__name__}')
     arrays = {}
     for key, value in results.items():
-        array = np.asarray(_to_numpy(value))
+        array = to_numpy(value)
         if array.dtype == object:
             raise ValueError(f'results[{key!r}] is not a numeric or string array (dtype object); flatten it first')
         arrays[str(key)] = array

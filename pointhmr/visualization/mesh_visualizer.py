@@ -20,13 +20,8 @@ from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
 from pointhmr.body.joints import H36M_NAMES, H36M_PELVIS
+from pointhmr.utils.arrays import to_numpy
 from .scene import camera_for_centred_vertices, render_people, render_side_view
-
-
-def _numpy(value: Any) -> np.ndarray:
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 @VISUALIZERS.register_module()
@@ -73,7 +68,7 @@ class MeshVisualizer(PoseLocalVisualizer):
 
     def set_mesh_faces(self, faces: Any) -> None:
         """Set the (F, 3) faces used to draw predicted vertices (e.g. ``model.head.body_model.faces``)."""
-        faces = _numpy(faces)
+        faces = to_numpy(faces)
         if faces.ndim != 2 or faces.shape[1] != 3 or not np.issubdtype(faces.dtype, np.integer):
             raise ValueError(f'mesh faces must be an integer array of shape (F, 3), got {faces.dtype} {faces.shape}')
         self._faces = faces.astype(np.int64)
@@ -84,7 +79,7 @@ class MeshVisualizer(PoseLocalVisualizer):
         if self._faces is None and self.body_model_cfg is not None:
             self.set_mesh_faces(MODELS.build(self.body_model_cfg).faces)
         if self._faces is None and self.dataset_meta and self.dataset_meta.get('mesh_faces') is not None:
-            return _numpy(self.dataset_meta['mesh_faces']).astype(np.int64)
+            return to_numpy(self.dataset_meta['mesh_faces']).astype(np.int64)
         return self._faces
 
     def draw_mesh(self,
@@ -101,10 +96,10 @@ class MeshVisualizer(PoseLocalVisualizer):
         if faces is None:
             raise ValueError('MeshVisualizer has no mesh faces: call set_mesh_faces(model faces), pass faces= or '
                              "body_model=dict(type='SMPLBodyModel'), or put 'mesh_faces' in dataset_meta")
-        vertices = _numpy(instances.vertices)
-        cameras = _numpy(instances.camera)
+        vertices = to_numpy(instances.vertices)
+        cameras = to_numpy(instances.camera)
         centers, scales = self._crop_geometry(instances, metainfo or {}, len(vertices))
-        keypoints = _numpy(instances.keypoints) if 'keypoints' in instances else None
+        keypoints = to_numpy(instances.keypoints) if 'keypoints' in instances else None
         if self.align_to_pelvis and keypoints is not None and keypoints.shape[-2] == len(H36M_NAMES):
             cameras = camera_for_centred_vertices(cameras, keypoints[:, H36M_PELVIS], centers, scales)
         common = dict(focal=self.focal, colors=self.mesh_colors, channel_order='rgb')
@@ -124,12 +119,12 @@ class MeshVisualizer(PoseLocalVisualizer):
     @staticmethod
     def _crop_geometry(instances: InstanceData, metainfo: Dict, num: int) -> Tuple[np.ndarray, np.ndarray]:
         if 'input_center' in instances and 'input_scale' in instances:
-            return _numpy(instances.input_center).reshape(num, 2), _numpy(instances.input_scale).reshape(num, -1)
+            return to_numpy(instances.input_center).reshape(num, 2), to_numpy(instances.input_scale).reshape(num, -1)
         if 'input_center' in metainfo and 'input_scale' in metainfo:
             if num != 1:
                 raise ValueError(f'{num} people but one input_center in metainfo: store per-person input_center and '
                                  'input_scale in pred_instances (pointhmr.apis.inference_mesh does)')
-            return _numpy(metainfo['input_center']).reshape(1, 2), _numpy(metainfo['input_scale']).reshape(1, -1)
+            return to_numpy(metainfo['input_center']).reshape(1, 2), to_numpy(metainfo['input_scale']).reshape(1, -1)
         raise ValueError('drawing meshes needs input_center and input_scale in pred_instances or the metainfo')
 
     def _draw_keypoints_any_set(self, image: np.ndarray, instances: InstanceData, kpt_thr: float, show_kpt_idx: bool,

@@ -6,20 +6,21 @@ import pytest
 from mmengine import Config
 
 from pointhmr.datasets.metainfo import H36M_METAINFO
-from pointhmr.models import pointhmr_light_model
+from pointhmr.utils import config_path
 
 
 def light_config() -> Config:
-    """The light model with the inference pipeline of the test configs (built in code: independent of configs/)."""
+    """The light model (configs/_base_/models/pointhmr_light.py) with the inference pipeline of the test configs."""
+    base = Config.fromfile(str(config_path('_base_/models/pointhmr_light.py')))
     return Config(
         dict(default_scope='mmpose',
              custom_imports=dict(imports=['pointhmr'], allow_failed_imports=False),
-             model=pointhmr_light_model(),
+             model=base.model.to_dict(),
              train_dataloader=dict(dataset=dict(metainfo=H36M_METAINFO)),
              test_dataloader=dict(dataset=dict(pipeline=[
                  dict(type='LoadImage'),
                  dict(type='MeshBBoxCenterScale'),
-                 dict(type='MeshTopdownAffine', input_size=(224, 224)),
+                 dict(type='MeshTopdownAffine', input_size=base.input_size),
                  dict(type='PackMeshInputs'),
              ]))))
 

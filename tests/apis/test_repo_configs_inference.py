@@ -29,6 +29,7 @@ def test_init_model_and_inference_topdown(config, grace_hopper):
         # the 2D keypoints are mapped from the 224 crop back to image pixels: the crop is a padded square around the box
         centre = (bbox[:2] + bbox[2:]) / 2
         side = float(sample.metainfo['input_scale'][0])
-        np.testing.assert_allclose(sample.metainfo['input_center'], centre, atol=1e-3)
+        # the H36M config evaluates with crop_mode='official': the integer box's centre is within a pixel of the box's
+        np.testing.assert_allclose(sample.metainfo['input_center'], centre, atol=1.0)
         assert side >= (bbox[2:] - bbox[:2]).max()
         assert (np.abs(pred.keypoints[0] - centre) <= side).all()

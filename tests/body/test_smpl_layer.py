@@ -32,6 +32,14 @@ def test_registered_and_shapes(body_model):
     assert body_model.sampler.downsample(vertices, 0, 2).shape == (3, 431, 3)
 
 
+def test_center_subtracts_the_regressed_pelvis(body_model):
+    vertices = body_model(0.2 * torch.randn(2, 72), torch.randn(2, 10)) + torch.tensor([0.5, -1.0, 3.0])
+    centred = body_model.center(vertices)
+    pelvis = body_model.h36m_joints(vertices)[:, H36M_NAMES.index('Pelvis')]
+    torch.testing.assert_close(centred + pelvis[:, None], vertices)
+    torch.testing.assert_close(body_model.h36m_joints(centred)[:, 0], torch.zeros(2, 3), atol=1e-6, rtol=0)
+
+
 def test_zero_pose_gives_template(body_model):
     vertices = body_model(torch.zeros(1, 72), torch.zeros(1, 10))
     torch.testing.assert_close(vertices[0], body_model.smpl.v_template)

@@ -1,19 +1,23 @@
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.runner import Runner
 from mmpose.registry import DATASETS, METRICS, MODELS
 
 from pointhmr.evaluation import MeshMetric
-from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
+from pointhmr.body.synthetic_body import default_body_files
+from pointhmr.engine.hooks import config_mesh_model_mismatches
+from pointhmr.utils import load_model_config
 
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
 ALL_CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
 H36M = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-w32_2xb12-60e_h36m-mix-224.py'
 PW3D = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-w32_2xb12-5e_3dpw-224.py'
-SYNTHETIC = CONFIG_ROOT / 'pointhmr' / 'pointhmr_light_1xb8-synthetic-224.py'
+SYNTHETIC = CONFIG_ROOT / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 
 
 def plain(value):
@@ -50,13 +54,88 @@ def test_config_loads_with_runtime_contract(path):
         assert cfg[f'{split}_dataloader'].dataset.type == 'MeshTSVDataset'
 
 
-def test_model_configs_match_the_model_defaults():
-    assert plain(Config.fromfile(str(H36M)).model) == plain(pointhmr_hrnet_w32_model())
-    light = plain(pointhmr_light_model())
+def test_full_configs_use_the_model_configs():
+    assert plain(Config.fromfile(str(H36M)).model) == plain(load_model_config('pointhmr_hrnet-w32'))
+    light = plain(load_model_config('pointhmr_light'))
     # the synthetic config's documented CPU changes
     light['head'].update(heatmap_size=[56, 56], dropout=0.0, heatmap_camera='ground_truth',
                          loss_weights=dict(heatmap=1000.))
     assert plain(Config.fromfile(str(SYNTHETIC)).model) == light
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS, ids=lambda p: p.name)
+def test_shared_settings_are_declared_once_and_referenced(path):
+    cfg = Config.fromfile(str(path))
+    body_model, head = plain(cfg.body_model), cfg.model.head
+    assert body_model['type'] == 'SMPLBodyModel'
+    assert plain(head.body_model) == body_model
+    for split in ('val', 'test'):
+        assert plain(cfg[f'{split}_evaluator'].body_model) == body_model
+    assert plain(cfg.visualizer.body_model) == body_model
+    assert config_mesh_model_mismatches(cfg) == []
+    assert plain(head.decoder) == plain(cfg.codec) and tuple(cfg.codec.input_size) == tuple(cfg.input_size)
+    assert tuple(head.heatmap_size) == tuple(cfg.heatmap_size)
+    for split in ('train', 'val', 'test'):
+        affine = [t for t in cfg[f'{split}_dataloader'].dataset.pipeline if t['type'] == 'MeshTopdownAffine']
+        assert len(affine) == 1 and tuple(affine[0]['input_size']) == tuple(cfg.input_size)
+
+
+def write_child(folder: Path, base: Path, body: str) -> Path:
+    path = folder / 'child.py'
+    path.write_text(f'_base_ = [{str(base)!r}]\n{body}')
+    return path
+
+
+#: the README's way to switch the body model of a config
+SWITCH_BODY_MODEL = """body_model = dict(type='SMPLBodyModel', gender='female', _delete_=True)
+model = dict(head=dict(body_model=body_model))
+val_evaluator = dict(body_model=body_model)
+test_evaluator = val_evaluator
+visualizer = dict(body_model=body_model)
+"""
+
+
+@pytest.mark.parametrize('base', [H36M, PW3D, SYNTHETIC], ids=lambda p: p.name)
+def test_child_config_switches_the_body_model_of_every_consumer(tmp_path, base):
+    cfg = Config.fromfile(str(write_child(tmp_path, base, SWITCH_BODY_MODEL)))
+    switched = dict(type='SMPLBodyModel', gender='female')
+    assert plain(cfg.body_model) == switched
+    assert plain(cfg.model.head.body_model) == switched
+    assert plain(cfg.val_evaluator.body_model) == switched and plain(cfg.test_evaluator.body_model) == switched
+    assert plain(cfg.visualizer.body_model) == switched
+    assert cfg.val_evaluator.type == 'MeshMetric' and cfg.visualizer.type == 'MeshVisualizer'  # merged, not replaced
+    assert config_mesh_model_mismatches(cfg) == []
+    # mmengine resolves `body_model` references where they are written: setting only the variable switches nothing,
+    # which the start-up check reports for every consumer
+    lone = Config.fromfile(str(write_child(tmp_path, base, SWITCH_BODY_MODEL.splitlines()[0] + '\n')))
+    assert plain(lone.body_model) == switched and plain(lone.model.head.body_model) == dict(type='SMPLBodyModel')
+    assert [m.split(' ')[0] for m in config_mesh_model_mismatches(lone)] == [
+        'model.head.body_model', 'val_evaluator[0].body_model', 'test_evaluator[0].body_model', 'visualizer.body_model']
+
+
+def _runner(cfg: Config, root: Path, work_dir: Path) -> Runner:
+    cfg.work_dir = str(work_dir)
+    cfg.test_dataloader = dict(cfg.test_dataloader, num_workers=0, persistent_workers=False,
+                               dataset=dict(cfg.test_dataloader.dataset, data_root=str(root) + '/'))
+    return Runner.from_cfg(cfg)
+
+
+def test_start_up_check_stops_mismatched_body_models(tmp_path, tiny_synthetic_root):
+    lone = write_child(tmp_path, SYNTHETIC, "body_model = dict(type='SMPLBodyModel', gender='female')\n")
+    lone = Config.fromfile(str(lone))
+    with pytest.raises(ValueError, match='model.head.body_model = .*pass it to every consumer'):
+        _runner(lone, tiny_synthetic_root, tmp_path / 'lone').test()
+    # built objects: the model's body model has another H36M regressor than the metric's default one (which no config
+    # entry names, so only the built models can show it)
+    regressor = tmp_path / 'h36m_regressor.npy'
+    np.save(regressor, 1.5 * np.load(default_body_files()['h36m_regressor_path']))
+    other_body = dict(type='SMPLBodyModel', h36m_regressor_path=str(regressor))
+    cfg = Config.fromfile(str(SYNTHETIC))
+    cfg.body_model = cfg.model.head.body_model = cfg.val_evaluator.body_model = cfg.visualizer.body_model = other_body
+    cfg.test_evaluator = dict(type='MeshMetric', prefix='mesh')
+    with pytest.raises(ValueError, match='model and the test_evaluator metric MeshMetric use different body models '
+                                         r'\(h36m_regressor differ\)'):
+        _runner(cfg, tiny_synthetic_root, tmp_path / 'built').test()
 
 
 def test_h36m_recipe_matches_the_release_scripts():
@@ -110,7 +189,7 @@ def test_amp_variant_only_changes_the_optimizer_wrapper():
 
 def test_synthetic_config_builds_model_and_datasets(tiny_synthetic_root):
     cfg = Config.fromfile(str(SYNTHETIC))
-    assert cfg.report_mean_pose_baseline is True
+    assert plain(cfg.custom_hooks) == [dict(type='MeanPoseBaselineHook')]
     model = MODELS.build(cfg.model)
     for split, count in (('train', 6), ('test', 4)):
         loader = cfg[f'{split}_dataloader']

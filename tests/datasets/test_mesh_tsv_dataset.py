@@ -161,3 +161,20 @@ def test_misaligned_tsvs_and_missing_yaml_entries(tiny_split, tmp_path, tsv_help
         MeshTSVDataset(ann_file=str(tmp_path / 'nolabel.yaml'))
     with pytest.raises(FileNotFoundError, match='missing.yaml'):
         MeshTSVDataset(ann_file=str(tmp_path / 'missing.yaml'))
+
+
+def test_box_keeps_the_label_precision_for_the_official_crop(tmp_path, tsv_helpers):
+    """center/scale stay float64: with float32 this box's official bottom corner would move by a pixel."""
+    from pointhmr.datasets.transforms.official_crop import official_box
+    rng = np.random.default_rng(0)
+    annotation = tsv_helpers.make_annotation(rng)
+    annotation.update(center=[601.5, 618.0], scale=1.17)
+    config = tsv_helpers.write_split(str(tmp_path), 'box', [annotation], [tsv_helpers.make_image(rng)])
+    (tmp_path / 'box.yaml').write_text(yaml.safe_dump(config))
+    item = MeshTSVDataset(ann_file=str(tmp_path / 'box.yaml')).get_data_info(0)
+    assert item['bbox_center'][0].tolist() == [601.5, 618.0] and item['bbox_scale'][0, 0] == 200 * 1.17
+    expected = official_box(np.array([601.5, 618.0]), 200 * 1.17, 224)
+    rounded = official_box(np.array([601.5, 618.0]), float(np.float32(200 * float(np.float32(1.17)))), 224)
+    assert rounded[1].tolist() != expected[1].tolist()  # the case is sensitive to the rounding
+    got = official_box(item['bbox_center'][0], float(item['bbox_scale'][0, 0]), 224)
+    assert [c.tolist() for c in got] == [c.tolist() for c in expected]

@@ -29,6 +29,9 @@ class LinearBodyModel(nn.Module):
     def h36m_joints(self, vertices: torch.Tensor) -> torch.Tensor:
         return torch.einsum('jv,bvc->bjc', self.regressor, vertices.to(self.regressor))
 
+    def center(self, vertices: torch.Tensor) -> torch.Tensor:
+        return vertices.to(self.regressor) - self.h36m_joints(vertices)[:, :1]  # minus the pelvis (H36M joint 0)
+
 
 def j24_from_h36m(h36m: np.ndarray, translation: Optional[np.ndarray] = None) -> np.ndarray:
     """(17, 3) H36M joints -> (24, 4) J24 label (confidence 1 where an H36M joint exists), optionally translated."""

@@ -12,7 +12,7 @@ from mmpose.registry import MODELS
 from torch import nn
 
 from pointhmr.body.mesh_sampler import MeshSampler
-from pointhmr.models.default_configs import pointhmr_light_model
+from pointhmr.utils import load_model_config
 
 LEVEL_SIZES = (6890, 1723, 431)
 LATTICE_WIDTH = 20
@@ -48,7 +48,8 @@ def _chain(num: int) -> sp.csr_matrix:
 
 @MODELS.register_module(force=True)
 class StandInBodyModel(nn.Module):
-    """Deterministic stand-in for ``SMPLBodyModel`` (same API: forward, h36m_joints, faces, num_vertices, sampler)."""
+    """Deterministic stand-in for ``SMPLBodyModel`` (same API: forward, h36m_joints, center, faces, num_vertices,
+    sampler)."""
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__()
@@ -76,6 +77,9 @@ class StandInBodyModel(nn.Module):
     def h36m_joints(self, vertices: torch.Tensor) -> torch.Tensor:
         return torch.einsum('jv,bvc->bjc', self.h36m_regressor.to(vertices.dtype), vertices)
 
+    def center(self, vertices: torch.Tensor) -> torch.Tensor:
+        return vertices - self.h36m_joints(vertices)[:, :1]  # H36M joint 0, the pelvis
+
 
 @pytest.fixture
 def stand_in_body_cfg() -> dict:
@@ -92,4 +96,4 @@ def lattice_width() -> int:
 @pytest.fixture
 def light_model_cfg(stand_in_body_cfg) -> dict:
     """Light PointHMR estimator config on the stand-in body."""
-    return pointhmr_light_model(body_model=stand_in_body_cfg)
+    return load_model_config('pointhmr_light', body_model=stand_in_body_cfg)

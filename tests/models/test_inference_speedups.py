@@ -1,4 +1,4 @@
-"""Tests of the fast inference path: Winograd F(2x2, 3x3), BatchNorm folding and the residual blocks' eval cache."""
+"""Tests of the deploy (fast inference) path: Winograd F(2x2, 3x3), BatchNorm folding, switch_to_deploy."""
 import copy
 
 import pytest
@@ -64,44 +64,68 @@ def test_fold_batch_norm_matches_conv_then_norm():
         assert torch.allclose(F.conv2d(x, weight, bias, padding=1), norm(conv(x)), atol=1e-5)
 
 
-@pytest.mark.parametrize('channels', [(8, 16), (16, 16)])
-@pytest.mark.parametrize('size', [8, 7])  # 7 x 7: odd map, direct convolution of the folded weights
-def test_block_fast_inference_matches_plain(winograd_everywhere, channels, size):
+def _deployed_block(in_channels: int = 8, out_channels: int = 16) -> ResidualBasicBlock:
     torch.manual_seed(0)
-    block = ResidualBasicBlock(*channels)
+    block = ResidualBasicBlock(in_channels, out_channels)
     _randomise_norms(block)
     block.eval()
+    return block
+
+
+@pytest.mark.parametrize('channels', [(8, 16), (16, 16)])
+@pytest.mark.parametrize('size', [8, 7])  # 7 x 7: odd map, direct convolution of the folded weights
+def test_deployed_block_matches_plain(winograd_everywhere, channels, size):
+    block = _deployed_block(*channels)
     x = torch.randn(2, channels[0], size, size)
+    with torch.no_grad():
+        plain = block(x)
+        block.switch_to_deploy()
+        fast = block(x)
+        with plain_inference(block):
+            assert not block.deploy and torch.equal(block(x), plain)
+    assert block.deploy
+    weights = block.deploy_weights
+    assert len(weights) == (2 if channels[0] == channels[1] else 3) and all(winograd for _, _, winograd in weights[:2])
+    assert torch.allclose(fast, plain, atol=1e-4) and not torch.equal(fast, plain)  # another computation, same result
+
+
+def test_eval_and_no_grad_alone_do_not_deploy(winograd_everywhere, monkeypatch):
+    block = _deployed_block()
+    monkeypatch.setattr(block, '_fused_forward', lambda x: pytest.fail('fast path without switch_to_deploy()'))
+    with torch.inference_mode():
+        block(torch.randn(1, 8, 6, 6))
+    assert not block.deploy and block.deploy_weights is None and not list(block.buffers(recurse=False))
+
+
+def test_deploy_weights_change_only_by_explicit_calls(winograd_everywhere):
+    block = _deployed_block()
+    x = torch.randn(1, 8, 6, 6)
+    block.switch_to_deploy()
+    with torch.no_grad():
+        before = block(x)
+        block.conv2.weight.mul_(-2.)  # e.g. load_state_dict / an optimizer step: the deploy weights stay as they were
+        block.bn1.running_var.mul_(3.)
+        assert torch.equal(block(x), before)
+        block.switch_to_deploy()  # the explicit refresh
+        fast = block(x)
+        with plain_inference(block):
+            plain = block(x)
+    assert torch.allclose(fast, plain, atol=1e-4) and not torch.allclose(fast, before, atol=1e-3)
+    block.train()  # leaves deploy mode
+    assert not block.deploy and block.deploy_weights is None and not list(block.buffers(recurse=False))
+    assert all(getattr(block, f'deploy_weight_{i}') is None for i in range(3))
+
+
+def test_deploy_weights_follow_device_and_dtype_moves(winograd_everywhere):
+    block = _deployed_block()
+    block.switch_to_deploy()
+    block.double()
+    assert all(w.dtype == torch.float64 and b.dtype == torch.float64 for w, b, _ in block.deploy_weights)
+    x = torch.randn(1, 8, 6, 6, dtype=torch.float64)
     with torch.no_grad():
         fast = block(x)
         with plain_inference(block):
-            assert not block.fast_inference
-            plain = block(x)
-    assert block.fast_inference
-    assert block._inference_cache is not None
-    assert all(winograd for _, _, winograd in block.inference_weights()[:2])
-    assert torch.allclose(fast, plain, atol=1e-4)
-
-
-def test_cache_follows_weight_changes_and_training(winograd_everywhere):
-    torch.manual_seed(0)
-    block = ResidualBasicBlock(8, 16)
-    _randomise_norms(block)
-    x = torch.randn(1, 8, 6, 6)
-    block.eval()
-    with torch.inference_mode():
-        block(x)
-    cached = block._inference_cache
-    with torch.no_grad():  # an in-place update (optimizer step / load_state_dict) invalidates the cache
-        block.conv2.weight.mul_(-2.)
-        block.bn1.running_var.mul_(3.)
-        fast = block(x)
-        with plain_inference(block):
-            plain = block(x)
-    assert block._inference_cache is not cached
-    assert torch.allclose(fast, plain, atol=1e-4)
-    block.train()
-    assert block._inference_cache is None
+            assert torch.allclose(fast, block(x), atol=1e-5)  # folded in float32, then moved
 
 
 def test_training_and_grad_use_plain_modules(winograd_everywhere):
@@ -110,25 +134,28 @@ def test_training_and_grad_use_plain_modules(winograd_everywhere):
     _randomise_norms(block)
     reference = copy.deepcopy(block)
     x = torch.randn(2, 8, 6, 6)
-    with plain_inference(reference):
-        expected = reference.train()(x)
+    expected = reference.train()(x)
+    block.eval().switch_to_deploy()
     out = block.train()(x)
+    assert not block.deploy
     assert torch.equal(out, expected)  # training: identical computation, batch statistics updated
     assert torch.equal(block.bn1.running_mean, reference.bn1.running_mean)
     out.sum().backward()
-    assert block.conv1.weight.grad is not None and block._inference_cache is None
-    block.eval()  # eval with autograd on (e.g. gradients w.r.t. the input): plain modules
+    assert block.conv1.weight.grad is not None
+    block.eval().switch_to_deploy()  # deployed, but autograd on (e.g. gradients w.r.t. the input): plain modules
     x.requires_grad_(True)
     block(x).sum().backward()
-    assert x.grad is not None and block._inference_cache is None
+    assert x.grad is not None and block.conv1.weight.grad.abs().sum() > 0
 
 
-def test_state_dict_untouched_by_fast_inference(winograd_everywhere):
+def test_state_dict_untouched_by_deploy(winograd_everywhere):
     torch.manual_seed(0)
     head = build_residual_conv_head(8, 16, 5, num_blocks=2)
     _randomise_norms(head)
     before = copy.deepcopy(head.state_dict())
     head.eval()
+    for block in head[:2]:
+        block.switch_to_deploy()
     with torch.inference_mode():
         head(torch.randn(1, 8, 6, 6))
     after = head.state_dict()
@@ -145,11 +172,11 @@ def test_light_model_predictions_match_plain(light_model_cfg, winograd_everywher
     model.eval()
     images = torch.randn(2, 3, 224, 224)
     with torch.inference_mode():
+        plain = model.head.predict(model.extract_feat(images), None)
+        model.switch_to_deploy()  # mmpose's BasePoseEstimator: every submodule with switch_to_deploy
         fast = model.head.predict(model.extract_feat(images), None)
-        with plain_inference(model):
-            plain = model.head.predict(model.extract_feat(images), None)
-    assert any(block._inference_cache is not None for block in model.modules()
-               if isinstance(block, ResidualBasicBlock))
+    blocks = [m for m in model.modules() if isinstance(m, ResidualBasicBlock)]
+    assert blocks and all(block.deploy for block in blocks)
     for fast_instance, plain_instance in zip(fast, plain):
         for key in ('vertices', 'keypoints_3d', 'joints_14', 'camera', 'keypoints'):
             assert fast_instance.get(key) == pytest.approx(plain_instance.get(key), abs=1e-4), key

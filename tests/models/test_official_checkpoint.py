@@ -13,11 +13,11 @@ import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import nn
 
-from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
 from pointhmr.models.official_checkpoint import (OFFICIAL_UNUSED_KEYS, CheckpointMismatchError, UnsafeCheckpointError,
                                                  compare_state_dicts, convert_official_checkpoint,
                                                  convert_official_state_dict, dropped_official_keys, export_to_official,
                                                  load_official_checkpoint, load_state_dict_strictly)
+from pointhmr.utils import load_model_config
 
 OFFICIAL_KEYS_TSV = Path(__file__).parent / 'data' / 'official_state_dict_keys.tsv'
 
@@ -139,7 +139,9 @@ def save_official_pickled_module(state_dict, path: Path) -> None:
 
 def build_light_model(seed: int, keep_unused_embeddings: bool = False) -> nn.Module:
     torch.manual_seed(seed)
-    model = MODELS.build(pointhmr_light_model(keep_unused_embeddings=keep_unused_embeddings))
+    cfg = load_model_config('pointhmr_light')
+    cfg['head']['keep_unused_embeddings'] = keep_unused_embeddings
+    model = MODELS.build(cfg)
     model.eval()
     return model
 
@@ -174,7 +176,7 @@ def test_every_official_key_maps_onto_the_default_model():
     for name, shape, dtype in rows:
         dims = tuple(int(d) for d in re.findall(r'\d+', shape))
         official[name] = torch.zeros(dims, dtype=getattr(torch, dtype))
-    model = MODELS.build(pointhmr_hrnet_w32_model())
+    model = MODELS.build(load_model_config('pointhmr_hrnet-w32'))
     converted = convert_official_state_dict(official, target_keys=model.state_dict().keys())
     assert len(converted) == 2023  # the default model keeps the unused embeddings
     report = compare_state_dicts(model.state_dict(), converted)

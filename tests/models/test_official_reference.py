@@ -26,6 +26,7 @@ def model_and_reference(light_model_cfg):
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.2, 0.2)
                 module.running_var.uniform_(0.5, 2.0)
+    model.switch_to_deploy()  # our inference path: BatchNorm folded (from the statistics above), Winograd
     return model, reference_from_model(model).eval()
 
 
@@ -33,7 +34,7 @@ def model_and_reference(light_model_cfg):
 def outputs(model_and_reference):
     model, reference = model_and_reference
     images = torch.randn(*INPUT, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():  # eval + no grad: our inference fast path is on
+    with torch.no_grad():  # deployed, eval, no grad: our inference fast path is on
         ours = model._forward(images)
         theirs = reference(images)
     return ours, theirs

@@ -103,3 +103,11 @@ def test_loss_and_predict_under_bfloat16_autocast(light_model_cfg):
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
         results = model(**_batch(model, training=False), mode='predict')
     assert np.isfinite(results[0].pred_instances.vertices).all()
+
+
+def test_ddp_ignores_exactly_the_body_model_buffers(light_model_cfg):
+    model = MODELS.build(light_model_cfg)
+    body_buffers = {f'head.body_model.{name}' for name, _ in model.head.body_model.named_buffers()}
+    assert body_buffers and set(model._ddp_params_and_buffers_to_ignore) == body_buffers
+    assert body_buffers <= {name for name, _ in model.named_buffers()}  # the names DDP looks up
+    assert not body_buffers & set(model.state_dict())

@@ -8,11 +8,12 @@ import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
+from torch import nn
 
 from pointhmr.body.joints import H36M_TO_J14, J24_TO_J14
 from pointhmr.codecs import weak_perspective_project
-from pointhmr.models.default_configs import pointhmr_light_model
 from pointhmr.models.necks import PointGuidedSamplerOutput
+from pointhmr.utils import load_model_config
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def make_head(stand_in_body_cfg):
     """Build the light head on the stand-in body, with overrides."""
 
     def build(**overrides):
-        cfg = pointhmr_light_model(body_model=stand_in_body_cfg)['head']
+        cfg = load_model_config('pointhmr_light', body_model=stand_in_body_cfg)['head']
         cfg.update(overrides)
         return MODELS.build(cfg).eval()
 
@@ -96,6 +97,28 @@ def test_parameter_names_and_no_body_state(make_head):
     assert not any('body' in k or 'mask' in k or 'sampler' in k for k in keys)
     assert head.token_position_embed.weight.shape == (495, 32)
     assert 'cam_token_embed.weight' not in make_head(keep_unused_embeddings=False).state_dict()
+
+
+def test_body_model_is_a_submodule_without_state(make_head):
+    head = make_head()
+    assert dict(head.named_children())['body_model'] is head.body_model
+    assert any(m is head.body_model for m in head.modules())
+    assert not any(k.startswith('body_model') for k in head.state_dict())
+    assert not any(n.startswith('body_model') for n, _ in head.named_parameters())
+
+
+@MODELS.register_module(force=True)
+class StatefulBodyModel(nn.Module):
+    """A body model that keeps a persistent buffer: it would add entries to the head's state_dict."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer('template', torch.zeros(4, 3))
+
+
+def test_body_model_with_persistent_state_is_rejected(make_head):
+    with pytest.raises(ValueError, match=r"StatefulBodyModel has parameters or persistent buffers \(\['template'\]"):
+        make_head(body_model=dict(type='StatefulBodyModel'))
 
 
 def test_body_model_follows_dtype_moves(make_head):

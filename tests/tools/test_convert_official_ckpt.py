@@ -9,8 +9,8 @@ import torch
 from mmengine.runner import load_checkpoint
 from mmpose.registry import MODELS
 
-from pointhmr.models.default_configs import pointhmr_light_model
 from pointhmr.models.official_checkpoint import export_to_official
+from pointhmr.utils import config_path, load_model_config
 
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'model_converters' / 'convert_official_ckpt.py'
 
@@ -25,14 +25,17 @@ def tool():
 
 def write_config(folder: Path, keep_unused_embeddings: bool) -> str:
     path = folder / f'light_keep{int(keep_unused_embeddings)}.py'
-    path.write_text(f'model = {pointhmr_light_model(keep_unused_embeddings=keep_unused_embeddings)!r}\n')
+    base = config_path('_base_/models/pointhmr_light.py')
+    path.write_text(f'_base_ = [{str(base)!r}]\n'
+                    f'model = dict(head=dict(keep_unused_embeddings={keep_unused_embeddings}))\n')
     return str(path)
 
 
 def build(seed: int, keep_unused_embeddings: bool = True) -> torch.nn.Module:
     torch.manual_seed(seed)
-    model = MODELS.build(pointhmr_light_model(keep_unused_embeddings=keep_unused_embeddings))
-    return model.eval()
+    cfg = load_model_config('pointhmr_light')
+    cfg['head']['keep_unused_embeddings'] = keep_unused_embeddings
+    return MODELS.build(cfg).eval()
 
 
 @pytest.fixture(scope='module')

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG = REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_light_1xb8-synthetic-224.py'
+CONFIG = REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 
 
 def free_port() -> int:
@@ -26,7 +26,7 @@ def test_two_process_gloo_training(tmp_path):
     make_synthetic_dataset(str(data), dict(train=8, test=3), seed=1)  # 3 test samples: uneven split over 2 ranks
     work_dir = tmp_path / 'work'
     options = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
-               'default_hooks.logger.interval=1', 'report_mean_pose_baseline=False']
+               'default_hooks.logger.interval=1', 'custom_hooks=[]']
     for split in ('train', 'val', 'test'):
         options += [f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
                     f'{split}_dataloader.persistent_workers=False', f'{split}_dataloader.dataset.data_root={data}/']

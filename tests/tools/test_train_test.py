@@ -8,7 +8,7 @@ import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG = REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_light_1xb8-synthetic-224.py'
+CONFIG = REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 sys.path.insert(0, str(REPO_ROOT / 'tools'))
 import train as train_tool  # noqa: E402
 

@@ -35,6 +35,9 @@ class ScaledTemplateBody(torch.nn.Module):
     def h36m_joints(self, vertices):
         return vertices[:, :17]
 
+    def center(self, vertices):
+        return vertices - vertices[:, :1]
+
 
 def make_items(rng, count, has_3d=1.0, scale_betas=None):
     items = []

@@ -17,7 +17,7 @@ residual heads and runs their wide 3x3 convolutions as Winograd F(2x2, 3x3) (``R
 the reference always runs the plain modules. ``--plain`` adds a column with our inference on the plain modules
 (inference rows only). Parameters ("used" = receives a gradient), FLOPs and the training step use the full forward of
 each with a surrogate loss (sum of mean squares of every output) so both columns do the same work (FLOPs are counted
-in eval mode, so ours include the Winograd saving); an extra row times our training step with the real
+in deploy mode, so ours include the Winograd saving); an extra row times our training step with the real
 ``model.loss`` on synthetic labels.
 
 Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = peak increase of the heap bytes
@@ -27,7 +27,6 @@ very noisy on a shared machine.
 """
 import argparse
 import contextlib
-import copy
 import ctypes
 import os
 import statistics
@@ -89,13 +88,9 @@ def build_model(config: Optional[str], light: bool = False) -> nn.Module:
     """Build the estimator from ``config`` (a file with a ``model`` dict) or a default PointHMR model config."""
     from mmpose.registry import MODELS
 
-    from pointhmr.models.default_configs import pointhmr_hrnet_w32_model, pointhmr_light_model
-    if config:
-        from mmengine.config import Config
-        model_cfg = Config.fromfile(config).model
-    else:
-        model_cfg = pointhmr_light_model() if light else pointhmr_hrnet_w32_model()
-    return MODELS.build(copy.deepcopy(model_cfg))
+    from pointhmr.utils import load_model_config
+    model_cfg = load_model_config(config or ('pointhmr_light' if light else 'pointhmr_hrnet-w32'))
+    return MODELS.build(model_cfg)
 
 
 class TensorForward(nn.Module):
@@ -121,6 +116,15 @@ def vertices_of(outputs) -> Tensor:
         candidates = [t for t in outputs if isinstance(t, Tensor) and t.dim() == 3 and t.shape[-1] == 3]
         return max(candidates, key=lambda t: t.shape[1])
     raise TypeError(f'cannot find vertices in model output of type {type(outputs).__name__}')
+
+
+def deploy(net: nn.Module) -> nn.Module:
+    """Eval mode, and deploy mode (``switch_to_deploy``) for our model: how inference runs it."""
+    net.eval()
+    model = net.model if isinstance(net, TensorForward) else net
+    if callable(getattr(model, 'switch_to_deploy', None)):
+        model.switch_to_deploy()
+    return net
 
 
 def predict_instances(model: nn.Module, images: Tensor):
@@ -302,7 +306,7 @@ def count_flops(net: nn.Module, images: Tensor) -> Tuple[float, str]:
     mmengine.analysis (jit trace) is tried first; models whose trace fails (e.g. sparse tensors) are counted with
     torch.utils.flop_counter (dispatch level; its 2-per-multiply-add count is halved to match).
     """
-    net.eval()
+    deploy(net)
     with torch.no_grad():
         try:
             from mmengine.analysis import FlopAnalyzer
@@ -337,7 +341,7 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
 
     latency_batch, throughput_batch = args.batch_sizes[0], args.batch_sizes[-1]
     for subject in subjects.values():
-        subject.net.eval()
+        deploy(subject.net)
     with torch.inference_mode():
         x = images(latency_batch)
         timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup,
@@ -441,7 +445,7 @@ def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Names
     for threads in args.infer_threads if device.type == 'cpu' else [torch.get_num_threads()]:
         torch.set_num_threads(threads)
         for batch in args.infer_batches:
-            model.eval()
+            deploy(model)  # our inference runs in deploy mode; the port pauses it (plain modules)
             reference.eval()
             x = images(batch)
             with torch.inference_mode():
@@ -483,7 +487,7 @@ def format_speedup_row(row: Dict) -> str:
 
 def compare_outputs(ours: nn.Module, reference: nn.Module, device: torch.device) -> float:
     """Largest absolute vertex difference between our forward and the reference (eval mode, same input)."""
-    ours.eval()
+    deploy(ours)
     reference.eval()
     x = torch.randn(2, 3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(1)).to(device)
     with torch.inference_mode():

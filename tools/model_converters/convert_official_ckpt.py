@@ -11,7 +11,6 @@ into a model built from ``--config`` (default: the official PointHMR-HR32 model)
 Exits with status 1 and a readable report when keys or shapes do not match or the pickle is refused.
 """
 import argparse
-import copy
 import hashlib
 import os
 import pickle
@@ -34,7 +33,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('src', help='official file: PointHMR_*.bin / model.bin (pickled module) or state_dict.bin')
     parser.add_argument('dst', help='output checkpoint (.pth)')
     parser.add_argument('--config', help='mmengine config whose `model` the weights must fit (default: the official '
-                        'PointHMR-HR32 model from pointhmr.models.default_configs)')
+                        'PointHMR-HR32 model, configs/_base_/models/pointhmr_hrnet-w32.py)')
     parser.add_argument('--drop-unused', action='store_true',
                         help='drop the never-used cam_token_embed / vertex_token_embed even if the model has them')
     return parser.parse_args(argv)
@@ -43,13 +42,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def build_model(config: Optional[str]) -> torch.nn.Module:
     """The model to verify against: from ``config``'s ``model`` dict, or the default PointHMR-HR32."""
     from mmpose.registry import MODELS
-    if config:
-        from mmengine.config import Config
-        model_cfg = Config.fromfile(config).model
-    else:
-        from pointhmr.models.default_configs import pointhmr_hrnet_w32_model
-        model_cfg = pointhmr_hrnet_w32_model()
-    return MODELS.build(copy.deepcopy(model_cfg))
+
+    from pointhmr.utils import load_model_config
+    return MODELS.build(load_model_config(config or 'pointhmr_hrnet-w32'))
 
 
 def sha256_of(path: str) -> str:
@@ -91,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     meta = dict(
         converted_from=os.path.abspath(args.src),
         source_sha256=sha256_of(args.src),
-        config=args.config or 'pointhmr.models.default_configs.pointhmr_hrnet_w32_model',
+        config=args.config or 'configs/_base_/models/pointhmr_hrnet-w32.py',
         dropped_keys=list(dropped),
         converter='tools/model_converters/convert_official_ckpt.py',
         pointhmr_version=str(pointhmr.__version__),

@@ -1,6 +1,7 @@
 # The official PointHMR-HR32 (spec section 1): HRNet-W32 trunk, point-guided sampling neck, 4-stack progressive-mask
-# transformer (7/5/3/1 hops). Same dict as pointhmr.models.default_configs.pointhmr_hrnet_w32_model() (a test keeps
-# them in sync). The backbone starts from random weights unless init_cfg points to a converted pre-trained HRNet:
+# transformer (7/5/3/1 hops); 59,086,504 parameters. Code that needs the default model loads this file
+# (pointhmr.utils.load_model_config('pointhmr_hrnet-w32')). The backbone starts from random weights unless init_cfg
+# points to a converted pre-trained HRNet:
 #   model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/hrnet_w32.pth')))
 hrnet_w32_extra = dict(
     stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ), num_channels=(64, )),
@@ -13,6 +14,14 @@ hrnet_w32_extra = dict(
         num_blocks=(4, 4, 4, 4),
         num_channels=(32, 64, 128, 256),
         multiscale_output=True))
+
+# Declared once, referenced by the model below and by the full configs' pipeline (input_size), evaluator and visualizer
+# (body_model). A config that changes one of them must pass the new value to every consumer (see README, "Real SMPL
+# and datasets"); a model and a metric with different body models stop the run at start-up (MeshModelCheckHook).
+body_model = dict(type='SMPLBodyModel')  # the embedded synthetic body; real SMPL files: see the README
+input_size = (224, 224)  # network input (w, h): the crop size of the pipeline and the codec
+codec = dict(type='WeakPerspectiveCodec', input_size=input_size)
+heatmap_size = (112, 112)  # (w, h) of the point-supervision (loss) heatmap
 
 model = dict(
     type='PointHMR',
@@ -41,7 +50,7 @@ model = dict(
         num_grid_tokens=49,
         hops=(7, 5, 3, 1),
         keep_unused_embeddings=True,
-        heatmap_size=(112, 112),
-        body_model=dict(type='SMPLBodyModel'),
-        decoder=dict(type='WeakPerspectiveCodec', input_size=(224, 224))),
+        heatmap_size=heatmap_size,
+        body_model=body_model,
+        decoder=codec),
     test_cfg=dict(flip_test=False))

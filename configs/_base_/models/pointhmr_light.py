@@ -1,6 +1,6 @@
 # Light PointHMR for CPU smoke runs and tests: narrow HRNet (8/16/32/64), 64-d tokens, one layer per stack, but the
-# official token layout (1 camera + 49 grid + 14 joints + 431 vertices) and hop masks. Same dict as
-# pointhmr.models.default_configs.pointhmr_light_model() (a test keeps them in sync).
+# official token layout (1 camera + 49 grid + 14 joints + 431 vertices) and hop masks. Code and tests load it with
+# pointhmr.utils.load_model_config('pointhmr_light').
 hrnet_light_extra = dict(
     stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ), num_channels=(16, )),
     stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1), num_channels=(8, 16)),
@@ -12,6 +12,14 @@ hrnet_light_extra = dict(
         num_blocks=(1, 1, 1, 1),
         num_channels=(8, 16, 32, 64),
         multiscale_output=True))
+
+# Declared once, referenced by the model below and by the full configs' pipeline (input_size), evaluator and visualizer
+# (body_model). A config that changes one of them must pass the new value to every consumer (see README, "Real SMPL
+# and datasets"); a model and a metric with different body models stop the run at start-up (MeshModelCheckHook).
+body_model = dict(type='SMPLBodyModel')  # the embedded synthetic body; real SMPL files: see the README
+input_size = (224, 224)  # network input (w, h): the crop size of the pipeline and the codec
+codec = dict(type='WeakPerspectiveCodec', input_size=input_size)
+heatmap_size = (112, 112)  # (w, h) of the point-supervision (loss) heatmap
 
 model = dict(
     type='PointHMR',
@@ -41,7 +49,7 @@ model = dict(
         num_grid_tokens=49,
         hops=(7, 5, 3, 1),
         keep_unused_embeddings=False,
-        heatmap_size=(112, 112),
-        body_model=dict(type='SMPLBodyModel'),
-        decoder=dict(type='WeakPerspectiveCodec', input_size=(224, 224))),
+        heatmap_size=heatmap_size,
+        body_model=body_model,
+        decoder=codec),
     test_cfg=dict(flip_test=False))

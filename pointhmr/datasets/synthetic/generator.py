@@ -21,6 +21,7 @@ import torch
 import yaml
 
 from pointhmr.body.joints import J24_FROM_H36M, NUM_J24
+from pointhmr.utils.arrays import to_numpy
 from pointhmr.visualization.renderer import project_perspective, render_mesh
 from ..mesh_tsv_format import encode_image, encode_label
 from ..tsv_file import write_tsv
@@ -64,10 +65,7 @@ def default_body():
 
 
 def _faces(body) -> np.ndarray:
-    faces = body.faces
-    if isinstance(faces, torch.Tensor):
-        faces = faces.detach().cpu().numpy()
-    return np.asarray(faces, dtype=np.int64)
+    return to_numpy(body.faces, np.int64)
 
 
 def _part_face_colors(body, faces: np.ndarray) -> Optional[np.ndarray]:
@@ -77,7 +75,7 @@ def _part_face_colors(body, faces: np.ndarray) -> Optional[np.ndarray]:
     weights = getattr(getattr(body, 'smpl', None), 'lbs_weights', None)
     if weights is None:
         return None
-    weights = weights.detach().cpu().numpy() if isinstance(weights, torch.Tensor) else np.asarray(weights)
+    weights = to_numpy(weights)
     parts = weights.argmax(axis=1)[faces[:, 0]]
     num_parts = weights.shape[1]
     hues = (np.arange(num_parts) * 0.61803398875) % 1.0  # golden-ratio hue steps: neighbouring joints differ
@@ -90,13 +88,13 @@ def _part_face_colors(body, faces: np.ndarray) -> Optional[np.ndarray]:
 def _pose_body(body, poses: np.ndarray, betas: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         vertices = body(torch.as_tensor(poses, dtype=torch.float32), torch.as_tensor(betas, dtype=torch.float32))
-    return vertices.detach().cpu().numpy().astype(np.float64)
+    return to_numpy(vertices, np.float64)
 
 
 def _h36m_joints(body, vertices: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         joints = body.h36m_joints(torch.as_tensor(vertices, dtype=torch.float32))
-    return joints.detach().cpu().numpy().astype(np.float64)
+    return to_numpy(joints, np.float64)
 
 
 class SyntheticMeshGenerator:

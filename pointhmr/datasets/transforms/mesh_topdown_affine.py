@@ -6,8 +6,21 @@ Geometry convention: pixel coordinates are continuous with pixel ``i`` covering 
 warp uses the same affine, converted to OpenCV's pixel-index convention, so images and labels stay aligned to a
 fraction of a pixel.
 
-Deliberate difference from the official code: 2D labels use the exact affine; GraphCMR's "truncate to integer
-pixels then add 1" step is not reproduced (it shifts labels by about +0.5 px on average).
+Two crop modes (``crop_mode``):
+
+* ``'exact'`` (default): one bilinear warp of the exact ``center``/``side`` square (rotation and flip included).
+* ``'official'``: the official code's integer box + bilinear resize, rotate-then-resize with padding for rotated crops,
+  flip and pixel noise applied to the float crop, rounded to uint8 once (:mod:`.official_crop`). Use it to evaluate
+  converted official checkpoints. Labels use the affine of the box actually cut, so they stay aligned with the pixels
+  (the official labels use the exact square, so they sit off the official pixels by the corner truncation: up to one
+  image pixel, ``224 / side`` crop pixels).
+
+2D confidences (``has_2d_joints_mode``): ``'mask'`` (default) multiplies the per-joint confidences by the sample's
+``has_2d_joints`` flag, so a sample without 2D joints never trains the 2D terms; ``'official'`` ignores the flag like
+the official loss (confidences only).
+
+Deliberate difference from the official code (both modes): 2D labels are not truncated to integer pixels and shifted
+by +1 (GraphCMR's quirk, about +0.5 px on average).
 """
 from typing import Optional, Tuple
 
@@ -18,6 +31,11 @@ from mmpose.registry import TRANSFORMS
 
 from pointhmr.body.joints import J24_FLIP_PERM, J24_PELVIS, NUM_J24, SMPL_POSE_FLIP_PERM
 from pointhmr.codecs import WeakPerspectiveCodec
+
+from .official_crop import official_crop
+
+CROP_MODES = ('exact', 'official')
+HAS_2D_JOINTS_MODES = ('mask', 'official')
 
 
 def rotation_about_z(rotation_deg: float) -> np.ndarray:
@@ -88,23 +106,38 @@ class MeshTopdownAffine(BaseTransform):
     ``smpl_pose``. Writes:
 
     * ``img`` (H, W, 3) uint8 crop (zero border, pixel noise applied), ``img_shape``;
-    * ``input_size``, ``input_center`` (2,), ``input_scale`` (2,) (crop side in pixels, both entries equal),
+    * ``input_size``, ``input_center`` (2,), ``input_scale`` (2,) (the box that fills the crop: centre and
+      width/height in image pixels; ``'official'`` mode: the integer box, whose sides may differ by a pixel),
       ``flip``, ``rotation``, ``crop_matrix`` (2x3, image -> crop pixels);
     * ``transformed_keypoints`` (1, 24, 2) crop pixels and ``keypoints_2d`` (1, 24, 3) normalised [-1, 1]
-      (``WeakPerspectiveCodec``) + confidence, sides swapped when flipped;
+      (``WeakPerspectiveCodec``) + confidence (see ``has_2d_joints_mode``), sides swapped when flipped;
     * ``keypoints_3d`` (1, 24, 4) pelvis-centred and augmented; ``smpl_pose`` (72,) augmented.
 
     ``keypoints`` / ``keypoints_visible`` stay in original-image pixels (they become ``gt_instances``).
 
     Args:
         input_size: network input ``(w, h)``.
+        crop_mode: ``'exact'`` (one warp of the exact box) or ``'official'`` (the official integer box + resize;
+            square ``input_size`` only). See the module docstring.
+        has_2d_joints_mode: ``'mask'`` (confidence x ``has_2d_joints``) or ``'official'`` (confidence only).
     """
 
-    def __init__(self, input_size: Tuple[int, int] = (224, 224)) -> None:
+    def __init__(self,
+                 input_size: Tuple[int, int] = (224, 224),
+                 crop_mode: str = 'exact',
+                 has_2d_joints_mode: str = 'mask') -> None:
         super().__init__()
         if len(input_size) != 2 or min(input_size) <= 0:
             raise ValueError(f'input_size must be (w, h) with positive entries, got {input_size}')
+        if crop_mode not in CROP_MODES:
+            raise ValueError(f'crop_mode must be one of {CROP_MODES}, got {crop_mode!r}')
+        if crop_mode == 'official' and input_size[0] != input_size[1]:
+            raise ValueError(f"crop_mode='official' crops squares only; got input_size={input_size}")
+        if has_2d_joints_mode not in HAS_2D_JOINTS_MODES:
+            raise ValueError(f'has_2d_joints_mode must be one of {HAS_2D_JOINTS_MODES}, got {has_2d_joints_mode!r}')
+        self.has_2d_joints_mode = has_2d_joints_mode
         self.input_size = (int(input_size[0]), int(input_size[1]))
+        self.crop_mode = crop_mode
         self.codec = WeakPerspectiveCodec(input_size=self.input_size)
 
     @staticmethod
@@ -126,23 +159,28 @@ class MeshTopdownAffine(BaseTransform):
             raise ValueError(f'bbox_scale must be positive, got {results["bbox_scale"]}')
         rotation = float(results.get('rotation', 0.0))
         flip = bool(results.get('flip', False))
-        matrix = crop_affine(center, side, rotation, flip, self.input_size)
-
-        img = cv2.warpAffine(results['img'],
-                             to_opencv_affine(matrix),
-                             self.input_size,
-                             flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=0)
         pixel_noise = results.get('pixel_noise')
+        gains = None
         if pixel_noise is not None and not np.allclose(pixel_noise, 1.0):
             gains = np.asarray(pixel_noise, dtype=np.float32).reshape(1, 1, -1)
-            img = np.clip(np.rint(img.astype(np.float32) * gains), 0, 255).astype(np.uint8)
+        if self.crop_mode == 'official':
+            img, matrix, box_center, box_size = self._official(results['img'], center, side, rotation, flip, gains)
+        else:
+            matrix = crop_affine(center, side, rotation, flip, self.input_size)
+            box_center, box_size = center, np.array([side, side])
+            img = cv2.warpAffine(results['img'],
+                                 to_opencv_affine(matrix),
+                                 self.input_size,
+                                 flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT,
+                                 borderValue=0)
+            if gains is not None:
+                img = np.clip(np.rint(img.astype(np.float32) * gains), 0, 255).astype(np.uint8)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['input_size'] = self.input_size
-        results['input_center'] = center.astype(np.float32)
-        results['input_scale'] = np.array([side, side], dtype=np.float32)
+        results['input_center'] = np.asarray(box_center, dtype=np.float32)
+        results['input_scale'] = np.asarray(box_size, dtype=np.float32)
         results['flip'] = flip
         results['rotation'] = rotation
         results['crop_matrix'] = matrix.astype(np.float32)
@@ -151,6 +189,8 @@ class MeshTopdownAffine(BaseTransform):
             keypoints = np.asarray(results['keypoints'], dtype=np.float64).reshape(1, NUM_J24, 2)
             visible = results.get('keypoints_visible')
             visible = np.ones((1, NUM_J24)) if visible is None else np.asarray(visible).reshape(1, NUM_J24)
+            if self.has_2d_joints_mode == 'mask' and 'has_2d_joints' in results:
+                visible = visible * float(np.asarray(results['has_2d_joints']).reshape(-1)[0])
             crop_points = apply_affine(keypoints, matrix)
             if flip:
                 crop_points, visible = crop_points[:, J24_FLIP_PERM], visible[:, J24_FLIP_PERM]
@@ -165,5 +205,23 @@ class MeshTopdownAffine(BaseTransform):
             results['smpl_pose'] = augment_smpl_pose(results['smpl_pose'], rotation, flip)
         return results
 
+    def _official(self, img: np.ndarray, center: np.ndarray, side: float, rotation: float, flip: bool,
+                  gains: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Official crop, then flip, then pixel noise on the float crop (that order), rounded to uint8 once."""
+        res = self.input_size[0]
+        crop, matrix = official_crop(img, center, side, rotation, res)
+        # the affine's inverse maps the crop centre / corners back to the cut box (rotation does not change its size)
+        linear = matrix[:, :2]
+        box_center = np.linalg.solve(linear, np.full(2, res / 2.0) - matrix[:, 2])
+        box_size = res / np.sqrt((linear**2).sum(axis=1))
+        if flip:
+            crop = crop[:, ::-1]
+            matrix = np.array([[-1.0, 0.0, float(res)], [0.0, 1.0, 0.0]]) @ np.vstack([matrix, [0.0, 0.0, 1.0]])
+        if gains is not None:
+            crop = crop * gains
+        crop = np.clip(np.rint(crop), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(crop), matrix, box_center, box_size
+
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(input_size={self.input_size})'
+        return (f'{self.__class__.__name__}(input_size={self.input_size}, crop_mode={self.crop_mode!r}, '
+                f'has_2d_joints_mode={self.has_2d_joints_mode!r})')

@@ -12,7 +12,8 @@ class RandomMeshAugmentation(BaseTransform):
     """Sample flip, in-plane rotation, box scale and per-channel pixel noise (METRO / GraphCMR recipe).
 
     Records ``results['flip']`` (bool), ``['rotation']`` (degrees, counter-clockwise in the image),
-    ``['scale_factor']`` (multiplies the box side) and ``['pixel_noise']`` (3,) per-channel multipliers.
+    ``['scale_factor']`` (multiplies the box side) and ``['pixel_noise']`` (3,) per-channel multipliers in the
+    image's channel order (B, G, R).
     Leave it out of test pipelines: ``MeshTopdownAffine`` then uses no flip, rotation 0, scale 1, noise 1.
 
     Args:
@@ -23,6 +24,10 @@ class RandomMeshAugmentation(BaseTransform):
         scale_std: standard deviation of the scale factor around 1.
         scale_range: the scale factor is clipped to this range.
         noise: pixel multipliers are drawn from U(1 - noise, 1 + noise) per channel.
+        noise_channel_order: which channels the three drawn multipliers belong to, in draw order. ``'rgb'`` is the
+            official code (it draws (R, G, B) gains for its RGB image); ``'bgr'`` applies them to B, G, R as drawn.
+            The draws are independent and identically distributed, so both give the same augmentation statistics;
+            ``'rgb'`` reproduces the official per-channel assignment of a given random sequence.
     """
 
     def __init__(self,
@@ -32,8 +37,11 @@ class RandomMeshAugmentation(BaseTransform):
                  rot_zero_prob: float = 0.6,
                  scale_std: float = 0.25,
                  scale_range: Tuple[float, float] = (0.75, 1.25),
-                 noise: float = 0.4) -> None:
+                 noise: float = 0.4,
+                 noise_channel_order: str = 'bgr') -> None:
         super().__init__()
+        if noise_channel_order not in ('rgb', 'bgr'):
+            raise ValueError(f"noise_channel_order must be 'rgb' or 'bgr', got {noise_channel_order!r}")
         for name, value in (('flip_prob', flip_prob), ('rot_zero_prob', rot_zero_prob)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f'{name} must be a probability in [0, 1], got {value}')
@@ -49,6 +57,7 @@ class RandomMeshAugmentation(BaseTransform):
         self.scale_std = float(scale_std)
         self.scale_range = (float(scale_range[0]), float(scale_range[1]))
         self.noise = float(noise)
+        self.noise_channel_order = noise_channel_order
 
     @cache_randomness
     def _sample(self) -> Tuple[bool, float, float, np.ndarray]:
@@ -66,10 +75,12 @@ class RandomMeshAugmentation(BaseTransform):
         results['flip_direction'] = 'horizontal' if flip else None
         results['rotation'] = rotation
         results['scale_factor'] = scale
-        results['pixel_noise'] = pixel_noise
+        # stored in the image's (B, G, R) order: gains drawn as (R, G, B) are reversed
+        results['pixel_noise'] = pixel_noise[::-1].copy() if self.noise_channel_order == 'rgb' else pixel_noise
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(flip_prob={self.flip_prob}, rot_std={self.rot_std}, '
                 f'rot_max={self.rot_max}, rot_zero_prob={self.rot_zero_prob}, scale_std={self.scale_std}, '
-                f'scale_range={self.scale_range}, noise={self.noise})')
+                f'scale_range={self.scale_range}, noise={self.noise}, '
+                f'noise_channel_order={self.noise_channel_order!r})')

@@ -32,7 +32,7 @@ class PointHMR(TopdownPoseEstimator):
                  metainfo: Optional[dict] = None) -> None:
         if neck is None or head is None:
             raise ValueError('PointHMR needs both a neck (PointGuidedSampler) and a head '
-                             '(ProgressiveMaskTransformerHead); see pointhmr.models.default_configs')
+                             '(ProgressiveMaskTransformerHead); see configs/_base_/models/')
         if test_cfg and test_cfg.get('flip_test', False):
             raise ValueError('PointHMR does not support flip test; set test_cfg.flip_test=False')
         if data_preprocessor is None:
@@ -42,3 +42,9 @@ class PointHMR(TopdownPoseEstimator):
         super().__init__(backbone=backbone, neck=neck, head=head, train_cfg=train_cfg, test_cfg=test_cfg,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg, metainfo=metainfo)
+        # the head's body model holds fixed data built from the same files on every rank: DDP neither broadcasts it
+        # (it cannot broadcast the mesh sampler's sparse matrices) nor checks it
+        body_model = getattr(self.head, 'body_model', None)
+        if body_model is not None:
+            self._ddp_params_and_buffers_to_ignore = [
+                f'head.body_model.{name}' for name, _ in body_model.named_buffers()]

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from pointhmr.body import graph_hops
 from pointhmr.body.joints import H36M_PELVIS, H36M_TO_J14, J24_TO_J14
 from pointhmr.codecs import fit_weak_perspective_camera, weak_perspective_project
+from pointhmr.utils.arrays import to_numpy
 from ..layers import additive_attention_mask
 from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss, vertex_loss
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
@@ -36,8 +37,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
     only attend to vertices within ``hops[i]`` hops on the coarse mesh graph (plus all non-vertex tokens). Vertices
     are up-sampled 431 -> 1723 -> 6890 with the body model's fixed sparse matrices (batched).
 
-    The body model is built from ``body_model`` but is *not* a registered submodule: it adds nothing to the
-    state_dict or the parameters (it is still moved by ``.to()``/``.cuda()``).
+    The body model built from ``body_model`` is the submodule ``body_model``; it must hold its arrays as non-persistent
+    buffers (no parameters, nothing in the state_dict), so the head's state_dict stays the official one.
 
     Args:
         in_channels: token content width ``C`` (the neck's ``feat_channels``, 512).
@@ -104,21 +105,21 @@ class ProgressiveMaskTransformerHead(BaseHead):
             feedforward_channels=feedforward_channels, num_layers=num_layers, num_grid_tokens=num_grid_tokens,
             dropout=dropout)
 
-        body = MODELS.build(body_model)
-        object.__setattr__(self, '_body_model', body)  # deliberately not a submodule (no state_dict entries)
+        self.body_model = self._build_body_model(body_model)
         self.hops = None if hops is None else tuple(hops)
-        self._register_attention_masks(body.sampler)
+        self._register_attention_masks(self.body_model.sampler)
 
     # ------------------------------------------------------------------ constants derived from the body model
-    @property
-    def body_model(self) -> nn.Module:
-        """The body model (SMPL layer + mesh sampler); not part of the state_dict."""
-        return self._body_model
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        self._body_model._apply(fn, *args, **kwargs)
-        return self
+    @staticmethod
+    def _build_body_model(body_model: ConfigType) -> nn.Module:
+        """Build the body model and check that it is fixed data: no parameters, no state_dict entries."""
+        body = MODELS.build(body_model)
+        state = list(body.state_dict()) + [name for name, _ in body.named_parameters()]
+        if state:
+            raise ValueError(f'ProgressiveMaskTransformerHead: the body model {type(body).__name__} has parameters or '
+                             f'persistent buffers ({sorted(set(state))[:5]}...); register its arrays with '
+                             'register_buffer(..., persistent=False) so checkpoints hold only the network')
+        return body
 
     def _register_attention_masks(self, sampler) -> None:
         """One (L, L) bool mask per stack (True = blocked), as non-persistent buffers ``attention_mask_{1..4}``, and
@@ -181,7 +182,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         if isinstance(feats, list):
             raise NotImplementedError('ProgressiveMaskTransformerHead does not support flip test; set '
                                       'test_cfg.flip_test=False')
-        cam_token, grid_tokens, vertex_tokens = feats[0], feats[1], feats[2]
+        cam_token, grid_tokens, vertex_tokens = feats.cam_token, feats.grid_tokens, feats.vertex_tokens
         batch = cam_token.shape[0]
         if grid_tokens.shape[1] != self.num_grid_tokens or vertex_tokens.shape[1] != self.num_vertices:
             raise ValueError(f'ProgressiveMaskTransformerHead expects {self.num_grid_tokens} grid and '
@@ -200,7 +201,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         """Neck output -> dict(camera (B, 3), joints (B, 14, 3), vertices_431, vertices_1723, vertices (B, 6890, 3),
         heatmap (B, N, 112*112))."""
         outputs = self._regress(feats)
-        outputs['heatmap'] = self.loss_heatmap(feats[3])
+        outputs['heatmap'] = self.loss_heatmap(feats.heatmap_logits)
         return outputs
 
     # ------------------------------------------------------------------ training
@@ -222,8 +223,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
     def ground_truth_meshes(self, pose: Tensor, betas: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """SMPL(pose, betas) centred at its H36M-regressed pelvis -> (431, 1723, 6890)-vertex meshes (spec 3.1)."""
         body = self.body_model
-        vertices = body(pose, betas)
-        vertices = vertices - body.h36m_joints(vertices)[:, H36M_PELVIS:H36M_PELVIS + 1]
+        vertices = body.center(body(pose, betas))
         return body.sampler.downsample(vertices, 0, 2), body.sampler.downsample(vertices, 0, 1), vertices
 
     def loss(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
@@ -321,13 +321,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
         if self.decoder is not None:
             keypoints, _ = self.decoder.decode(projected)
         else:
-            keypoints = projected.detach().cpu().numpy()
-
-        def to_numpy(tensor: Tensor) -> np.ndarray:
-            return tensor.detach().float().cpu().numpy()
-
-        keypoints_3d, vertices_c = to_numpy(h36m - pelvis), to_numpy(vertices - pelvis)
-        joints_14, camera_np = to_numpy(preds['joints']), to_numpy(camera)
+            keypoints = to_numpy(projected)
+        keypoints_3d, vertices_c = to_numpy(h36m - pelvis, np.float32), to_numpy(vertices - pelvis, np.float32)
+        joints_14, camera_np = to_numpy(preds['joints'], np.float32), to_numpy(camera, np.float32)
         results = []
         for i in range(camera.shape[0]):
             results.append(InstanceData(

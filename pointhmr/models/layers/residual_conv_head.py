@@ -24,24 +24,18 @@ def fold_batch_norm(weight: Tensor, bias: Optional[Tensor], norm: nn.BatchNorm2d
     return weight * scale.view(-1, *([1] * (weight.dim() - 1))), shift
 
 
-def _version_of(tensor: Tensor) -> Optional[int]:
-    try:
-        return tensor._version
-    except RuntimeError:  # inference tensors have no version counter: never trust a cache built from them
-        return None
-
-
 class ResidualBasicBlock(nn.Module):
     """HRNet/ResNet BasicBlock: conv3x3-BN-ReLU-conv3x3-BN, plus a 1x1 conv + BN projection when channels change.
 
     Submodule names (``conv1``, ``bn1``, ``conv2``, ``bn2``, ``downsample.0/1``) match the official checkpoint keys.
 
-    Fast inference: in eval mode with autograd off (``torch.no_grad`` / ``torch.inference_mode``) and
-    ``fast_inference=True``, every BatchNorm is folded into its convolution and the 3x3 convolutions with at least
-    ``winograd_min_channels`` input and output channels run as Winograd F(2x2, 3x3) on CPU (2.25x fewer multiplies; the
-    431/512-channel convolutions on the 56x56 map dominate PointHMR's cost). The folded / transformed weights are a
-    cache outside the state_dict, rebuilt when a parameter or running statistic changes (tensor version counters) and
-    dropped by ``train()``; training and autograd always use the plain modules. Outputs equal the plain path up to
+    Deploy mode (mmpose's ``switch_to_deploy``): :meth:`switch_to_deploy` folds every BatchNorm into its convolution
+    and transforms the 3x3 convolutions with at least ``winograd_min_channels`` input and output channels for Winograd
+    F(2x2, 3x3) on CPU (2.25x fewer multiplies; the 431/512-channel convolutions on the 56x56 map dominate PointHMR's
+    cost). Deployed blocks run these weights in eval mode with autograd off; with autograd on they still run the plain
+    modules. The deploy weights are non-persistent buffers (moved by ``.to()``, not in the state_dict) computed from
+    the weights at the time of the call: after changing weights (``load_state_dict``, an optimizer step) call
+    :meth:`switch_to_deploy` again; ``train()`` leaves deploy mode and drops them. Outputs equal the plain path up to
     float rounding.
     """
 
@@ -59,11 +53,15 @@ class ResidualBasicBlock(nn.Module):
         if in_channels != out_channels:
             self.downsample = nn.Sequential(
                 nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels, momentum=bn_momentum))
-        self.fast_inference = True
-        self._inference_cache: Optional[Tuple[tuple, List[Tuple[Tensor, Tensor, bool]]]] = None
+        #: True after :meth:`switch_to_deploy` until ``train()``
+        self.deploy = False
+        self._deploy_winograd: List[bool] = []
+        for index in range(len(self._conv_norm_pairs())):
+            self.register_buffer(f'deploy_weight_{index}', None, persistent=False)
+            self.register_buffer(f'deploy_bias_{index}', None, persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.fast_inference and not self.training and not torch.is_grad_enabled():
+        if self.deploy and not self.training and not torch.is_grad_enabled():
             return self._fused_forward(x)
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
@@ -71,27 +69,38 @@ class ResidualBasicBlock(nn.Module):
         return self.relu(out + identity)
 
     def train(self, mode: bool = True) -> 'ResidualBasicBlock':
-        if mode:
-            self._inference_cache = None
+        if mode and self.deploy:
+            self.deploy = False
+            self._set_deploy_weights(None)
         return super().train(mode)
 
-    # ------------------------------------------------------------------ fast inference
+    # ------------------------------------------------------------------ deploy mode
+    def switch_to_deploy(self, test_cfg: Optional[dict] = None) -> None:
+        """Fold the BatchNorms (and Winograd-transform) from the current weights and use them for inference."""
+        with torch.no_grad():
+            self._set_deploy_weights(self._build_inference_weights())
+        self.deploy = True
+
+    def _set_deploy_weights(self, weights: Optional[List[Tuple[Tensor, Tensor, bool]]]) -> None:
+        for index in range(len(self._conv_norm_pairs())):
+            weight, bias, _ = weights[index] if weights is not None else (None, None, False)
+            setattr(self, f'deploy_weight_{index}', weight)
+            setattr(self, f'deploy_bias_{index}', bias)
+        self._deploy_winograd = [] if weights is None else [winograd for _, _, winograd in weights]
+
+    @property
+    def deploy_weights(self) -> Optional[List[Tuple[Tensor, Tensor, bool]]]:
+        """``(weight, bias, uses_winograd)`` per (conv1, conv2[, projection]) in deploy mode, else None."""
+        if not self.deploy:
+            return None
+        return [(getattr(self, f'deploy_weight_{i}'), getattr(self, f'deploy_bias_{i}'), winograd)
+                for i, winograd in enumerate(self._deploy_winograd)]
+
     def _conv_norm_pairs(self) -> List[Tuple[nn.Conv2d, nn.BatchNorm2d]]:
         pairs = [(self.conv1, self.bn1), (self.conv2, self.bn2)]
         if self.downsample is not None:
             pairs.append((self.downsample[0], self.downsample[1]))
         return pairs
-
-    def _cache_key(self) -> Optional[tuple]:
-        tensors = [t for pair in self._conv_norm_pairs() for module in pair
-                   for t in (*module.parameters(recurse=False), *module.buffers(recurse=False)) if t is not None]
-        key = []
-        for tensor in tensors:
-            version = _version_of(tensor)
-            if version is None:
-                return None
-            key.append((tensor.data_ptr(), version, tensor.device, tensor.dtype))
-        return tuple(key) + (self.winograd_min_channels, )
 
     def _build_inference_weights(self) -> List[Tuple[Tensor, Tensor, bool]]:
         """(weight, bias, uses_winograd) per (conv1, conv2[, downsample]) with the BatchNorms folded in."""
@@ -105,16 +114,6 @@ class ResidualBasicBlock(nn.Module):
             weights.append((winograd_f2_weight(weight) if winograd else weight.contiguous(), bias, winograd))
         return weights
 
-    def inference_weights(self) -> List[Tuple[Tensor, Tensor, bool]]:
-        """The cached folded (and Winograd-transformed where used) weights of the fast inference path."""
-        key = self._cache_key()
-        if key is None or self._inference_cache is None or self._inference_cache[0] != key:
-            with torch.no_grad():
-                weights = self._build_inference_weights()
-            self._inference_cache = None if key is None else (key, weights)
-            return weights
-        return self._inference_cache[1]
-
     def _fused_conv(self, x: Tensor, index: int, weights: List[Tuple[Tensor, Tensor, bool]]) -> Tensor:
         """Convolution ``index`` (0 = conv1, 1 = conv2, 2 = projection) with its BatchNorm folded in."""
         conv, norm = self._conv_norm_pairs()[index]
@@ -126,7 +125,7 @@ class ResidualBasicBlock(nn.Module):
         return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
 
     def _fused_forward(self, x: Tensor) -> Tensor:
-        weights = self.inference_weights()
+        weights = self.deploy_weights
         out = self._fused_conv(x, 0, weights).relu_()
         out = self._fused_conv(out, 1, weights)
         out += x if self.downsample is None else self._fused_conv(x, 2, weights)
@@ -135,17 +134,16 @@ class ResidualBasicBlock(nn.Module):
 
 @contextlib.contextmanager
 def plain_inference(model: nn.Module) -> Iterator[nn.Module]:
-    """Within this context the :class:`ResidualBasicBlock` s of ``model`` run their plain modules in eval mode too
-    (fast inference off), e.g. to compare or time against the plain path."""
-    blocks = [m for m in model.modules() if isinstance(m, ResidualBasicBlock)]
-    previous = [block.fast_inference for block in blocks]
+    """Within this context the deployed :class:`ResidualBasicBlock` s of ``model`` run their plain modules (deploy mode
+    paused, deploy weights kept), e.g. to compare or time against the plain path."""
+    blocks = [m for m in model.modules() if isinstance(m, ResidualBasicBlock) and m.deploy]
     for block in blocks:
-        block.fast_inference = False
+        block.deploy = False
     try:
         yield model
     finally:
-        for block, flag in zip(blocks, previous):
-            block.fast_inference = flag
+        for block in blocks:
+            block.deploy = True
 
 
 def build_residual_conv_head(in_channels: int, hidden_channels: int, out_channels: int,

@@ -142,3 +142,19 @@ def test_augmented_pose_poses_the_augmented_body(synthetic_generator):
     mirrored = centred_joints(augment_smpl_pose(pose, 0.0, True))
     # the embedded body is symmetric up to about a millimetre
     np.testing.assert_allclose(mirrored, joints[H36M_FLIP_PERM] * [-1.0, 1.0, 1.0], atol=5e-3)
+
+
+@pytest.mark.parametrize('mode, expected', [('mask', 0.0), ('official', 1.0)])
+def test_has_2d_joints_mode(mode, expected):
+    """'mask' zeroes the confidences of a sample flagged has_2d_joints = 0; 'official' keeps them (flag ignored)."""
+    results, _ = _results(np.random.default_rng(4))
+    results['has_2d_joints'] = np.float32(0)
+    out = MeshTopdownAffine(has_2d_joints_mode=mode)(results)
+    np.testing.assert_array_equal(out['keypoints_2d'][0, :, 2], np.full(24, expected))
+    results, _ = _results(np.random.default_rng(4))
+    results['has_2d_joints'] = np.float32(1)
+    results['keypoints_visible'][0, :5] = 0
+    out = MeshTopdownAffine(has_2d_joints_mode=mode)(results)
+    np.testing.assert_array_equal(out['keypoints_2d'][0, :, 2], [0] * 5 + [1] * 19)
+    with pytest.raises(ValueError, match='has_2d_joints_mode'):
+        MeshTopdownAffine(has_2d_joints_mode='ignore')

@@ -25,3 +25,15 @@ def test_degenerate_settings():
     np.testing.assert_array_equal(out['pixel_noise'], [1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match='flip_prob'):
         RandomMeshAugmentation(flip_prob=1.5)
+
+
+def test_noise_channel_order_rgb_assigns_the_first_draw_to_red():
+    """'rgb' (official): the first of the three gains multiplies R, stored last in the BGR order."""
+    np.random.seed(5)
+    bgr = RandomMeshAugmentation()(dict())['pixel_noise']
+    np.random.seed(5)
+    rgb = RandomMeshAugmentation(noise_channel_order='rgb')(dict())['pixel_noise']
+    assert len(set(np.round(bgr, 6).tolist())) == 3  # three distinct draws, so the order is observable
+    np.testing.assert_array_equal(rgb, bgr[::-1])
+    with pytest.raises(ValueError, match='noise_channel_order'):
+        RandomMeshAugmentation(noise_channel_order='rbg')

@@ -1,10 +1,11 @@
 # Light PointHMR on the synthetic dataset: a CPU-sized end-to-end run (about 15 minutes on 2 cores).
 #   python tools/dataset_converters/make_synthetic_dataset.py  # writes data/synthetic/{train,test}.yaml
 #       (defaults: bodies turned at most +-60 degrees, one colour per body part, plain backgrounds)
-#   python tools/train.py configs/pointhmr/pointhmr_light_1xb8-synthetic-224.py
-# At the end tools/train.py tests the final model on the held-out split and prints it next to the mean-pose baseline
-# (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
+#   python tools/train.py configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py
+# At the end MeanPoseBaselineHook tests the final model on the held-out split and prints it next to the mean-pose
+# baseline (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
 # ("Speed and size" / "Known limitations").
+# Crop / 2D labels: crop_mode='exact' (one warp of the exact box) in training and testing; exact-affine 2D labels.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 
 # CPU-sized model changes (the backbone starts untrained, so the point supervision has to carry the first steps):
@@ -14,8 +15,9 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 #   stayed at the mean pose for 800 iterations);
 # * the loss heatmap at the logits' resolution (56 x 56 instead of the nearest x2 copy at 112 x 112, a 4x cheaper
 #   heatmap loss with the same optimum) and no dropout (short run, no overfitting yet).
+heatmap_size = (56, 56)
 model = dict(
-    head=dict(heatmap_size=(56, 56), dropout=0.0, heatmap_camera='ground_truth', loss_weights=dict(heatmap=1000.)))
+    head=dict(heatmap_size=heatmap_size, dropout=0.0, heatmap_camera='ground_truth', loss_weights=dict(heatmap=1000.)))
 
 # ---------------------------------------------------------------- schedule (iteration based; Adam)
 max_iters = 800
@@ -29,20 +31,19 @@ auto_scale_lr = dict(base_batch_size=8, enable=False)
 
 # ------------------------------------------------ data: tools/dataset_converters/make_synthetic_dataset.py output
 data_root = 'data/synthetic/'
-input_size = (224, 224)
 train_pipeline = [
     dict(type='LoadImage'),  # keeps the TSV-decoded image; reads files for inference_topdown
     dict(type='MeshBBoxCenterScale'),
     # mild: no flip (it would swap the part colours' left / right meaning), no rotation, small scale and colour jitter
     dict(type='RandomMeshAugmentation', flip_prob=0.0, rot_zero_prob=1.0, scale_std=0.1, scale_range=(0.9, 1.1),
          noise=0.2),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size),
     dict(type='PackMeshInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),  # keeps the TSV-decoded image; reads files for inference_topdown
     dict(type='MeshBBoxCenterScale'),
-    dict(type='MeshTopdownAffine', input_size=input_size),
+    dict(type='MeshTopdownAffine', input_size=_base_.input_size),
     dict(type='PackMeshInputs'),
 ]
 train_dataloader = dict(
@@ -60,8 +61,9 @@ val_dataloader = dict(
     dataset=dict(
         type='MeshTSVDataset', data_root=data_root, ann_file='test.yaml', test_mode=True, pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='MeshMetric', body_model=dict(type='SMPLBodyModel'), prefix='mesh')
+val_evaluator = dict(type='MeshMetric', body_model=_base_.body_model, prefix='mesh')
 test_evaluator = val_evaluator
+visualizer = dict(body_model=_base_.body_model)
 
 default_hooks = dict(
     logger=dict(interval=20),
@@ -69,5 +71,5 @@ default_hooks = dict(
 log_processor = dict(by_epoch=False, window_size=20)
 randomness = dict(seed=0)
 
-# tools/train.py: after training, test the model and print it next to the mean-pose baseline
-report_mean_pose_baseline = True
+# after training, test the model and log it next to the mean-pose baseline (<work_dir>/mean_pose_baseline.json)
+custom_hooks = [dict(type='MeanPoseBaselineHook')]
