@@ -20,6 +20,16 @@ each with a surrogate loss (sum of mean squares of every output) so both columns
 in deploy mode, so ours include the Winograd saving); an extra row times our training step with the real
 ``model.loss`` on synthetic labels.
 
+``--speedup`` prints only the speed-up against the official-style port, ratio = official-style time / ours: inference
+at batch 1 and 8 with 1 and 2 threads (ours in deploy mode), and training steps at batch 4 and 12 (our ``model.loss``
+against ``OfficialStyleReference.loss``: the same PointHMR loss terms with the official 112x112 maps and one-hot BCE;
+forward, backward and Adam for both) with their peak memory; each pair interleaved in one process, medians. With
+``--device cuda`` it prints images/s on a GPU, and ``--amp fp16|bf16`` runs our side under autocast (training: fp16
+with a GradScaler, as AmpOptimWrapper); written for GPUs but not yet run on one::
+
+    python tools/analysis_tools/benchmark.py --speedup --iters 3 --warmup 1
+    python tools/analysis_tools/benchmark.py --speedup --device cuda --amp bf16 --train-batches 12 32
+
 Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = peak increase of the heap bytes
 in use (glibc ``mallinfo2``, sampled every 2 ms; resident set size where glibc is missing). Timings interleave the
 implementations and report medians; on CPU one thread is the default (``--threads``) because multi-threaded OpenMP is
