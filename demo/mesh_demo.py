@@ -12,7 +12,8 @@ Person boxes come from the mmdet detector when given, else from ``--bboxes`` (JS
 boxes used for every image/frame, or a dict keyed by image file name, image stem or frame index), else the whole
 image is one person. Per image ``<stem>`` it writes to the output folder:
 
-* ``<stem>_mesh.jpg``: mesh overlay (all people, nearer in front) and, unless ``--no-side-view``, a side view;
+* ``<stem>_mesh.jpg``: mesh overlay (all people, nearer in front) and, unless ``--no-side-view``, a side view (drawn
+  at most 1920 px on the long side);
 * ``<stem>_results.npz`` / ``.json``: vertices (pelvis-centred metres, camera frame x right, y down), 3D joints, 2D
   keypoints, cameras, boxes, ... (``pointhmr.apis.results.RESULT_FIELDS``), nearest person first;
 * ``meshes/<stem>_person<i>.obj|ply`` (``--export``).
@@ -124,7 +125,11 @@ def load_box_file(path: str):
     if not os.path.isfile(path):
         raise FileNotFoundError(f'--bboxes file not found: {path}')
     with open(path, encoding='utf-8') as handle:
-        boxes = json.load(handle)
+        try:
+            boxes = json.load(handle)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f'--bboxes {path}: not valid JSON ({error}); expected e.g. [[x1, y1, x2, y2], ...] or '
+                             '{"photo.jpg": [[x1, y1, x2, y2]], "0": [...]}') from error
     if not isinstance(boxes, (list, dict)):
         raise ValueError(f'{path}: expected a JSON list of boxes or a dict name -> boxes, got {type(boxes).__name__}')
     return boxes
@@ -162,40 +167,46 @@ def write_results(results: Dict[str, np.ndarray], out_dir: Path, stem: str, **ex
 
 
 def run_images(inferencer, images: List[Path], args, box_file, out_dir: Path) -> int:
-    """Process the images; returns the number that failed (unreadable image or bad boxes)."""
-    from pointhmr.apis import load_image
-    export = args.export or 'obj'
-    failures = 0
+    """Process the images; returns the number that failed (any error: logged, the folder run goes on)."""
+    failures = []
     for image_path in images:
         try:
-            image, _ = load_image(image_path)
-            boxes = boxes_for(box_file, image_path.name, image_path.stem)
-            results = inferencer(image, bboxes=boxes, bbox_format=args.bbox_format)
-        except ValueError as error:  # one unreadable image or bad box entry does not stop a folder
-            print(f'error: skipping {image_path}: {error}', file=sys.stderr)
-            failures += 1
-            continue
-        num = len(results['vertices'])
-        if args.fit_params:
-            results = inferencer.fit_params(results, image.shape[:2])
-            export_params(results, inferencer.model.head.body_model, out_dir / 'params', image_path.stem)
-        drawn = inferencer.visualize(image, results, side_view=args.side_view)
-        out_image = out_dir / f'{image_path.stem}_mesh.jpg'
-        cv2.imwrite(str(out_image), drawn)
-        meshes = export_meshes(results, inferencer.faces, out_dir /
-                               'meshes', image_path.stem, export) if export != 'none' else []
-        write_results(results,
-                      out_dir,
-                      image_path.stem,
-                      image_path=str(image_path),
-                      random_weights=inferencer.random_weights,
-                      mesh_files=meshes or None)
-        if num == 0:
-            print(f'{image_path}: no person found (empty results written); {out_image}')
-        else:
-            print(f'{image_path}: {num} person(s) -> {out_image}, {image_path.stem}_results.npz/.json, '
-                  f'{len(meshes)} mesh file(s)')
-    return failures
+            run_image(inferencer, image_path, args, box_file, out_dir)
+        except Exception as error:  # noqa: BLE001 - one bad image (or a renderer failure) does not stop a folder
+            print(f'error: skipping {image_path}: {type(error).__name__}: {error}', file=sys.stderr)
+            failures.append(image_path.name)
+    if failures:
+        print(f'{len(failures)} of {len(images)} image(s) failed: {", ".join(failures)}', file=sys.stderr)
+    return len(failures)
+
+
+def run_image(inferencer, image_path: Path, args, box_file, out_dir: Path) -> None:
+    """Predict, draw and write the results of one image."""
+    from pointhmr.apis import load_image
+    export = args.export or 'obj'
+    image, _ = load_image(image_path)
+    boxes = boxes_for(box_file, image_path.name, image_path.stem)
+    results = inferencer(image, bboxes=boxes, bbox_format=args.bbox_format)
+    num = len(results['vertices'])
+    if args.fit_params:
+        results = inferencer.fit_params(results, image.shape[:2])
+        export_params(results, inferencer.model.head.body_model, out_dir / 'params', image_path.stem)
+    drawn = inferencer.visualize(image, results, side_view=args.side_view)
+    out_image = out_dir / f'{image_path.stem}_mesh.jpg'
+    cv2.imwrite(str(out_image), drawn)
+    meshes = export_meshes(results, inferencer.faces, out_dir /
+                           'meshes', image_path.stem, export) if export != 'none' else []
+    write_results(results,
+                  out_dir,
+                  image_path.stem,
+                  image_path=str(image_path),
+                  random_weights=inferencer.random_weights,
+                  mesh_files=meshes or None)
+    if num == 0:
+        print(f'{image_path}: no person found (empty results written); {out_image}')
+    else:
+        print(f'{image_path}: {num} person(s) -> {out_image}, {image_path.stem}_results.npz/.json, '
+              f'{len(meshes)} mesh file(s)')
 
 
 def run_video(inferencer, video: Path, args, box_file, out_dir: Path) -> int:

@@ -1,19 +1,28 @@
-"""Make the pinned OpenMMLab stack work on CPU torch 2.13 (see README "Installation notes").
+"""Fixes for the pinned OpenMMLab stack, each for one exact library version (see docs/security.md).
 
-Applied once, on ``import pointhmr``:
+Applied on ``import pointhmr``; a patch applies only when the library version it was written for is installed
+(otherwise it is skipped with a warning, so an upgrade is re-checked instead of silently patched). Each patch has a
+test that fails when the patch is removed or when the library no longer needs it (tests/test_compat.py).
 
-* mmpose 1.3.2 imports torchvision only for ``SimCCVisualizer``; PyPI's torchvision does not load beside CPU torch, so a
-  stand-in module is registered when torchvision is absent (only SimCC heatmap drawing is lost).
-* torch >= 2.6 loads with ``weights_only=True``; mmengine checkpoints hold a few numpy/mmengine objects. They are
-  allow-listed (safe types only) so ``resume``/``load_from`` work without disabling the safe loader.
-* ``torch.cuda.set_device`` does not exist on CPU builds but mmengine calls it while initialising distributed runs.
-* mmpose's keypoint drawing passes ``radius=np.array([r])`` to ``cv2.circle``, which numpy >= 2.4 arrays no longer
-  convert implicitly; single radii are unwrapped (fixes PoseLocalVisualizer and PoseVisualizationHook).
+* ``torchvision_shim`` (mmpose 1.3.2): ``mmpose.visualization`` imports torchvision only for ``SimCCVisualizer``;
+  PyPI's torchvision does not load beside CPU torch, so a stand-in module is registered when torchvision is absent
+  (only SimCC heatmap drawing is lost).
+* ``numpy_weights_only`` (torch 2.13.0): ``torch.load`` is weights-only by default (since 2.6) and its allow-list has no
+  numpy types, but mmengine checkpoints hold numpy arrays, dtypes and scalars (message hub, dataset meta). These
+  data types (no functions) are added to the allow-list. ``builtins.getattr`` is never added: the one place it is
+  needed (mmengine's pickled ``HistoryBuffer`` methods) is handled per load by ``pointhmr.engine.checkpoint_io``.
+* ``circle_radius`` (mmpose 1.3.2): mmpose's keypoint drawing passes ``radius=np.array([r])`` to ``cv2.circle``,
+  which numpy >= 2.4 arrays no longer convert implicitly; single radii are unwrapped.
+
+The CPU ``torch.cuda.set_device`` no-op that distributed CPU runs need lives in the launcher code
+(:func:`pointhmr.utils.runtime.allow_cpu_distributed`), not here.
 """
+import importlib.metadata
 import importlib.util
 import sys
 import types
 import warnings
+from typing import Callable, Dict, Tuple
 
 import numpy as np
 import torch
@@ -21,6 +30,14 @@ import torch
 _APPLIED = False
 # mmengine / mmcv import pkg_resources (kept by the setuptools<81 pin); its deprecation notice is noise for users
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+
+
+def installed_version(package: str) -> str:
+    """Installed version of ``package`` without local suffix (``'2.13.0+cpu'`` -> ``'2.13.0'``); '' when absent."""
+    try:
+        return importlib.metadata.version(package).split('+')[0]
+    except importlib.metadata.PackageNotFoundError:
+        return ''
 
 
 def _install_torchvision_shim() -> None:
@@ -38,17 +55,15 @@ def _install_torchvision_shim() -> None:
     sys.modules['mmpose.visualization.simcc_vis'] = module
 
 
-def _allow_checkpoint_globals() -> None:
-    from mmengine.logging import HistoryBuffer
-    # HistoryBuffer pickles its statistics methods through builtins.getattr; allowed objects stay the ones listed here
-    safe = [HistoryBuffer, getattr, np.ndarray, np.dtype, np._core.multiarray.scalar, np._core.multiarray._reconstruct]
+def numpy_safe_globals() -> list:
+    """The numpy data types mmengine checkpoints contain (arrays, dtypes, scalars); no callables that run code."""
+    safe = [np.ndarray, np.dtype, np._core.multiarray.scalar, np._core.multiarray._reconstruct]
     safe += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
-    torch.serialization.add_safe_globals(safe)
+    return safe
 
 
-def _cpu_set_device_noop() -> None:
-    if not torch.cuda.is_available():
-        torch.cuda.set_device = lambda *args, **kwargs: None
+def _allow_numpy_in_weights_only_loads() -> None:
+    torch.serialization.add_safe_globals(numpy_safe_globals())
 
 
 def _unwrap_circle_radius() -> None:
@@ -63,16 +78,34 @@ def _unwrap_circle_radius() -> None:
         return original(self, center, radius, *args, **kwargs)
 
     draw_circles._pointhmr_patched = True
+    draw_circles.__wrapped__ = original
     OpencvBackendVisualizer.draw_circles = draw_circles
 
 
+#: patch name -> (package, exact version it was written for, function)
+PATCHES: Dict[str, Tuple[str, str, Callable[[], None]]] = {
+    'torchvision_shim': ('mmpose', '1.3.2', _install_torchvision_shim),
+    'numpy_weights_only': ('torch', '2.13.0', _allow_numpy_in_weights_only_loads),
+    'circle_radius': ('mmpose', '1.3.2', _unwrap_circle_radius),
+}
+
+
+def patch_applies(name: str) -> bool:
+    """True when the library version patch ``name`` was written for is the installed one."""
+    package, version, _ = PATCHES[name]
+    return installed_version(package) == version
+
+
 def apply() -> None:
-    """Apply all compatibility fixes (idempotent)."""
+    """Apply every patch whose library version is installed (idempotent); warn about the others."""
     global _APPLIED
     if _APPLIED:
         return
-    _install_torchvision_shim()
-    _allow_checkpoint_globals()
-    _cpu_set_device_noop()
-    _unwrap_circle_radius()
+    for name, (package, version, patch) in PATCHES.items():
+        if patch_applies(name):
+            patch()
+        else:
+            warnings.warn(f'pointhmr.compat: patch {name!r} was written for {package}=={version} but '
+                          f'{package} {installed_version(package) or "(not installed)"} is installed; not applied. '
+                          'Re-run tests/test_compat.py to see whether it is still needed.')
     _APPLIED = True

@@ -31,3 +31,20 @@ def smpl_assets_dir() -> Path:
 @pytest.fixture(scope='session')
 def real_smpl_assets() -> Path:
     return smpl_assets_dir()
+
+
+def _getattr_exec_chain(code: str) -> bytes:
+    """Protocol-2 pickle of ``getattr(getattr(getattr, '__self__'), 'exec')(code)`` (the builtins escape)."""
+
+    def text(value: str) -> bytes:
+        data = value.encode()
+        return b'X' + len(data).to_bytes(4, 'little') + data
+
+    g = b'cbuiltins\ngetattr\n'
+    return b'\x80\x02' + g + g + g + text('__self__') + b'\x86R' + text('exec') + b'\x86R' + text(code) + b'\x85R.'
+
+
+@pytest.fixture
+def getattr_exec_chain():
+    """Builds the pickle ``getattr(getattr(getattr, '__self__'), 'exec')(code)`` for a given code string."""
+    return _getattr_exec_chain

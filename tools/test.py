@@ -4,8 +4,9 @@
                                             [--launcher none|pytorch|slurm]
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [args]
 
-Checkpoints are loaded with torch's safe loader (weights_only=True; pointhmr allow-lists the few mmengine/numpy types
-that Runner checkpoints contain). Results are exact on any number of processes (no padding duplicates).
+Checkpoints are loaded with torch's safe loader (weights_only=True; pointhmr allow-lists numpy data types, never
+builtins functions) and strictly (``--cfg-options load_strict=False`` relaxes it); see pointhmr.engine.runner.
+Results are exact on any number of processes (no padding duplicates).
 """
 import argparse
 import os.path as osp
@@ -18,8 +19,8 @@ if ROOT not in sys.path:
 import pointhmr  # noqa: E402,F401
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
+from pointhmr.engine import PointHMRRunner  # noqa: E402
 from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
                             load_runner_config)
 
@@ -52,7 +53,7 @@ def load_config(args: argparse.Namespace) -> Config:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = PointHMRRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     return runner.test()
 
 

@@ -20,10 +20,11 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
+from pointhmr.engine import PointHMRRunner  # noqa: E402
 from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
-                            find_resume_checkpoint, load_runner_config)
+                            find_resume_checkpoint, load_runner_config,
+                            remove_interrupted_saves)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -56,6 +57,8 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.auto_scale_lr.enable = True
 
     if args.resume is not None:
+        if osp.isdir(cfg.work_dir):
+            remove_interrupted_saves(cfg.work_dir)
         if args.resume == 'auto':
             checkpoint = find_resume_checkpoint(cfg.work_dir)
             if checkpoint is None:
@@ -78,7 +81,7 @@ def load_config(args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = PointHMRRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 
 

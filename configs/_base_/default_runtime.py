@@ -3,6 +3,10 @@ default_scope = 'mmpose'
 # 'pointhmr' registers the model, datasets, transforms, metric and visualizer; 'pointhmr.utils' registers the
 # crash-safe checkpoint backend 'atomic_local' used below.
 custom_imports = dict(imports=['pointhmr'], allow_failed_imports=False)
+# mmengine's Runner plus the project's checkpoint/dataset safety rules (pointhmr.engine.runner); weights load strictly
+# (load_strict = False loads the matching tensors and logs the rest)
+runner_type = 'PointHMRRunner'
+load_strict = True
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

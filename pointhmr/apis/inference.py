@@ -13,6 +13,8 @@ from mmpose.structures.bbox import bbox_xywh2xyxy
 
 from pointhmr.utils.arrays import to_numpy
 
+from ..engine.checkpoint_io import drop_config_text, load_checkpoint_file, load_model_weights
+
 ImageInput = Union[str, os.PathLike, np.ndarray]
 #: checkpoint values meaning "no weights": the model keeps its random initialisation (smoke tests only)
 NO_CHECKPOINT = (None, '', 'none', 'None')
@@ -70,9 +72,12 @@ def init_mesh_model(config: Union[str, Path, Config],
                     checkpoint: Optional[str] = None,
                     device: str = 'cpu',
                     cfg_options: Optional[dict] = None,
+                    strict: bool = True,
                     deploy: bool = True) -> nn.Module:
     """Build a mesh estimator with ``mmpose.apis.init_model``; ``checkpoint`` None or 'none' keeps random weights.
 
+    The checkpoint is read weights-only and loaded strictly: any missing / unexpected key or shape mismatch raises
+    ``CheckpointMismatchError`` listing them all; ``strict=False`` loads the matching tensors and logs the report.
     ``deploy``: switch the model to deploy mode (``model.switch_to_deploy()``, the CPU fast path of the residual conv
     heads); call it again after changing the weights, ``model.train()`` leaves it.
     """
@@ -82,10 +87,16 @@ def init_mesh_model(config: Union[str, Path, Config],
         raise FileNotFoundError(f'checkpoint file not found: {checkpoint} (pass "none" for random weights)')
     if isinstance(config, (str, Path)) and not os.path.isfile(str(config)):
         raise FileNotFoundError(f'config file not found: {config}')
-    model = init_model(str(config) if isinstance(config, Path) else config,
-                       checkpoint,
-                       device=device,
-                       cfg_options=cfg_options)
+    config = str(config) if isinstance(config, Path) else config
+    model = init_model(config, None, device=device, cfg_options=cfg_options)
+    if checkpoint is not None:
+        loaded = load_checkpoint_file(checkpoint, map_location='cpu')
+        drop_config_text(loaded)
+        load_model_weights(model, loaded, checkpoint, strict=strict)
+        dataset_meta = (loaded.get('meta') or {}).get('dataset_meta')
+        if dataset_meta is not None:  # same priority as mmpose's init_model: checkpoint > config
+            model.dataset_meta = dataset_meta
+        model.to(device)
     model.random_weights = checkpoint is None
     if deploy:
         model.switch_to_deploy()

@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from pointhmr.visualization.scene import render_people, render_side_view
+from pointhmr.visualization.scene import MAX_RENDER_SIDE, bound_render_size, render_people, render_side_view
 from .detection import detect_people, init_person_detector
 from .inference import ImageInput, inference_mesh, init_mesh_model, load_image, mesh_faces_of, validate_bboxes
 from .param_export import add_fitted_params
@@ -97,19 +97,31 @@ class MeshInferencer:
         body = self.model.head.body_model
         return int(getattr(body, 'num_vertices', int(self.faces.max()) + 1))
 
+    #: longest side of a rendered image (:data:`pointhmr.visualization.scene.MAX_RENDER_SIDE`)
+    MAX_RENDER_SIDE = MAX_RENDER_SIDE
+
     def visualize(self,
                   img: ImageInput,
                   results: Dict[str, np.ndarray],
                   side_view: bool = True,
                   draw_bboxes: bool = True,
-                  alpha: float = 0.9) -> np.ndarray:
-        """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights."""
+                  alpha: float = 0.9,
+                  max_side: Optional[int] = MAX_RENDER_SIDE) -> np.ndarray:
+        """BGR image: mesh overlay [| side view], boxes drawn, 'random weights' noted when there are no weights.
+
+        Images whose longest side exceeds ``max_side`` (None = no limit) are drawn at that size: the results keep
+        their full-resolution coordinates, only the picture is smaller.
+        """
         image, _ = load_image(img)
         vertices, cameras = results['vertices'], results['mesh_cameras']
         centers, scales = results['input_centers'], results['input_scales']
+        bboxes = np.asarray(results['bboxes'], dtype=np.float64)
+        image, factor = bound_render_size(image, max_side)
+        if factor < 1.0:  # crop centres / sizes / boxes are pixels; the crop cameras are unit-free
+            centers, scales, bboxes = (np.asarray(a, dtype=np.float64) * factor for a in (centers, scales, bboxes))
         front, _ = render_people(image, vertices, self.faces, cameras, centers, scales, alpha=alpha)
         if draw_bboxes:
-            for box in results['bboxes']:
+            for box in bboxes:
                 if np.all(np.isfinite(box)):
                     x1, y1, x2, y2 = (int(round(v)) for v in box)
                     cv2.rectangle(front, (x1, y1), (x2, y2), (0, 200, 0), max(1, image.shape[0] // 300))

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..fileio import atomic_write_bytes
 from ..utils.typing import PathLike
-from .safe_pickle import load_metro_mesh_downsampling
+from .safe_pickle import load_metro_mesh_downsampling, reading_body_file
 
 
 def _to_torch_sparse(matrix: sp.spmatrix) -> torch.Tensor:
@@ -142,13 +142,15 @@ class MeshSampler(nn.Module):
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f'mesh sampler file not found: {path}')
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-        if 'A.npy' in names:
-            data = load_metro_mesh_downsampling(path)
-            return cls(data['D'], data['U'], data['A'], data['F'])
-        if 'A0_row.npy' in names:
-            return cls(**_read_pickle_free(path))
+        with reading_body_file(path, 'mesh sampler file'):
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+            metro = load_metro_mesh_downsampling(path) if 'A.npy' in names else None
+            pickle_free = _read_pickle_free(path) if metro is None and 'A0_row.npy' in names else None
+        if metro is not None:
+            return cls(metro['D'], metro['U'], metro['A'], metro['F'])
+        if pickle_free is not None:
+            return cls(**pickle_free)
         raise ValueError(f'{path}: neither a pickle-free mesh sampler npz (A0_row, ...) nor a METRO '
                          'mesh_downsampling.npz (A, U, D, F); convert it with '
                          'tools/model_converters/convert_smpl_assets.py')

@@ -14,7 +14,7 @@ from torch import nn
 from ..utils.typing import PathLike
 from .joints import H36M_PELVIS
 from .mesh_sampler import MeshSampler
-from .safe_pickle import load_smpl_pickle
+from .safe_pickle import load_npy, load_smpl_pickle
 from .synthetic_body import default_body_files
 
 #: file names searched for inside a ``model_path`` folder, per gender
@@ -113,7 +113,7 @@ class SMPLBodyModel(nn.Module):
         self.num_vertices = int(self.smpl.v_template.shape[0])
         self.faces = np.asarray(data['f'], dtype=np.int64)
 
-        regressor = np.load(regressor_file, allow_pickle=False)
+        regressor = load_npy(regressor_file, 'H36M joint regressor')
         if regressor.ndim != 2 or regressor.shape != (17, self.num_vertices):
             raise ValueError(f'{regressor_file}: expected an H36M regressor of shape (17, {self.num_vertices}), got '
                              f'{regressor.shape}')

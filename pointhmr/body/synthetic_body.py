@@ -14,8 +14,10 @@ The body stands in a T-pose, about 1.75 m tall, y up, facing +z, its left side a
 """
 import hashlib
 import io
+import json
 import os
 import pickle
+import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -34,6 +36,7 @@ LEVEL_SIZES: Tuple[int, int, int] = (6890, 1723, 431)
 NUM_BETAS = 10
 NUM_POSE_BLEND = 207
 SMPL_FILE_NAME = 'SMPL_NEUTRAL.pkl'
+MANIFEST_FILE_NAME = 'manifest.json'  # sizes of the written files
 H36M_REGRESSOR_FILE_NAME = 'J_regressor_h36m_synthetic.npy'
 MESH_SAMPLER_FILE_NAME = 'mesh_downsampling_synthetic.npz'
 
@@ -414,7 +417,19 @@ def write_synthetic_body(folder: str, body: Optional[Dict[str, object]] = None) 
     sampler = body['sampler']
     save_pickle_free(paths['mesh_sampler_path'], sampler['down'], sampler['up'], sampler['adjacencies'],
                      sampler['faces'])
+    sizes = {os.path.basename(p): os.path.getsize(p) for p in paths.values()}
+    atomic_write_bytes(os.path.join(folder, MANIFEST_FILE_NAME), json.dumps(sizes, sort_keys=True).encode())
     return paths
+
+
+def _cache_is_complete(folder: str, paths: Dict[str, str]) -> bool:
+    """True when every cached file exists with the size recorded when it was written (catches truncated files)."""
+    try:
+        with open(os.path.join(folder, MANIFEST_FILE_NAME)) as f:
+            sizes = json.load(f)
+        return all(os.path.getsize(p) == sizes[os.path.basename(p)] for p in paths.values())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _source_tag() -> str:
@@ -427,12 +442,15 @@ def default_body_files(cache_dir: Optional[str] = None) -> Dict[str, str]:
     """Paths of the embedded body files (``model_path``, ``h36m_regressor_path``, ``mesh_sampler_path``).
 
     Generated once into ``<cache_dir>/synthetic_body_<version>_<source hash>``; safe when several processes generate
-    at the same time (identical content, atomic replace).
+    at the same time (identical content, atomic replace). Files whose size differs from the one recorded in the
+    folder's ``manifest.json`` (truncated, e.g. by a full disk) are regenerated.
     """
     folder = os.path.join(cache_dir or default_cache_dir(), f'synthetic_body_{SYNTHETIC_BODY_VERSION}_{_source_tag()}')
     paths = dict(model_path=os.path.join(folder, SMPL_FILE_NAME),
                  h36m_regressor_path=os.path.join(folder, H36M_REGRESSOR_FILE_NAME),
                  mesh_sampler_path=os.path.join(folder, MESH_SAMPLER_FILE_NAME))
-    if all(os.path.isfile(p) for p in paths.values()):
+    if _cache_is_complete(folder, paths):
         return paths
+    if any(os.path.isfile(p) for p in paths.values()):
+        warnings.warn(f'embedded body cache {folder} is incomplete or truncated; regenerating it')
     return write_synthetic_body(folder)

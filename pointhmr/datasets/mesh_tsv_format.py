@@ -27,6 +27,12 @@ _LABEL_GROUPS = (
     }),
 )
 
+#: plausibility bounds (absolute values): 2D pixel coordinates / box centres, 3D joints in metres, SMPL parameters
+MAX_ABS_PIXELS = 1e5
+MAX_ABS_METRES = 1e3
+MAX_ABS_SMPL = 1e3
+MAX_SCALE = 1e4  # box side / 200 px
+
 
 class RowError(ValueError):
     """A TSV row that cannot be decoded; the message names the file, the row and the key."""
@@ -121,6 +127,9 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any
     if scale <= 0:
         raise RowError(path, row, 'scale', f'must be positive, got {scale}')
     out['scale'] = float(scale)
+    _check_bound(out['center'], 'center', MAX_ABS_PIXELS, 'pixels', path, row)
+    if scale > MAX_SCALE:
+        raise RowError(path, row, 'scale', f'{scale} is implausible (box side / 200 px, expected at most {MAX_SCALE})')
     for flag_key, shapes in _LABEL_GROUPS:
         present = [k for k in shapes if k in parsed]
         if flag_key in parsed:
@@ -137,4 +146,30 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1) -> Dict[str, Any
                 raise RowError(path, row, data_key, f'missing key (required when {flag_key} is 1)')
             else:
                 out[data_key] = np.zeros(shape, np.float32)
+    _check_label_ranges(out, path, row)
     return out
+
+
+def _check_bound(array: np.ndarray, key: str, bound: float, unit: str, path: str, row: int) -> None:
+    worst = float(np.abs(array).max()) if array.size else 0.0
+    if worst > bound:
+        raise RowError(path, row, key, f'value {worst:g} is implausible (expected |value| <= {bound:g} {unit}); '
+                       'check the units and the converter that wrote this row')
+
+
+def _check_confidence(array: np.ndarray, key: str, path: str, row: int) -> None:
+    bad = (array < 0) | (array > 1)
+    if bad.any():
+        joint = int(np.flatnonzero(bad)[0])
+        raise RowError(path, row, key, f'confidence {float(array[joint]):g} of joint {joint} is outside [0, 1] (last '
+                       'column = visibility / confidence)')
+
+
+def _check_label_ranges(label: Dict[str, Any], path: str, row: int) -> None:
+    """Reject values that would make the losses diverge (confidences outside [0, 1], absurd coordinates)."""
+    _check_confidence(label['2d_joints'][:, 2], '2d_joints', path, row)
+    _check_bound(label['2d_joints'][:, :2], '2d_joints', MAX_ABS_PIXELS, 'pixels', path, row)
+    _check_confidence(label['3d_joints'][:, 3], '3d_joints', path, row)
+    _check_bound(label['3d_joints'][:, :3], '3d_joints', MAX_ABS_METRES, 'metres', path, row)
+    _check_bound(label['pose'], 'pose', MAX_ABS_SMPL, 'radians', path, row)
+    _check_bound(label['betas'], 'betas', MAX_ABS_SMPL, 'shape coefficients', path, row)

@@ -100,7 +100,8 @@ class TSVFile:
         for candidate in (lineidx_path(self.path), _cached_lineidx_path(self.path, self.cache_dir)):
             if osp.isfile(candidate):
                 offsets = self._read_lineidx(candidate)
-                if self._offsets_are_valid(offsets, size) and self._rows_start_at(offsets):
+                if self._offsets_are_valid(offsets, size) and self._rows_start_at(offsets) \
+                        and self._index_reaches_end(offsets, size):
                     return offsets
         return self._read_lineidx(build_lineidx(self.path, self.cache_dir))
 
@@ -132,6 +133,15 @@ class TSVFile:
                 if f.read(1) != b'\n':
                     return False
         return True
+
+    def _index_reaches_end(self, offsets: np.ndarray, size: int) -> bool:
+        """False when rows follow the index's last row (rows appended after the index was written)."""
+        start = int(offsets[-1]) if offsets.size else 0
+        with open(self.path, 'rb') as f:
+            f.seek(start)
+            if offsets.size:
+                f.readline()
+            return not f.read(1 << 16).strip()
 
     # ------------------------------------------------------------------ rows
     def __len__(self) -> int:

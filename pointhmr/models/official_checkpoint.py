@@ -4,9 +4,10 @@ The official code writes two kinds of files (spec section 7): a plain ``state_di
 with ``torch.save`` (classes under ``src.modeling...``), which is what the released ``PointHMR_*.bin`` most likely are.
 Both are read here without running code from the file:
 
-* a plain state_dict (or an mmengine-style ``{'state_dict': ...}`` / ``{'model': ...}`` dict) loads with
-  ``torch.load(weights_only=True)``;
-* a pickled module goes through :class:`RestrictedUnpickler`: every ``src.*`` class and every ``torch.nn`` class
+* both go through the project's restricted unpickler (:mod:`pointhmr.fileio.safe_pickle`, allow-list
+  ``OFFICIAL_CHECKPOINT``): a plain state_dict (or an mmengine-style ``{'state_dict': ...}`` / ``{'model': ...}``
+  dict) only needs torch's tensor rebuild functions;
+* in a pickled module every ``src.*`` class and every ``torch.nn`` class
   becomes an inert stub that only keeps its ``__dict__``, tensor/storage rebuild functions and a few containers are
   allowed, and any other global (``os.system``, ``builtins.eval``, ...) is refused with :class:`UnsafeCheckpointError`.
   The dotted parameter names are rebuilt by walking ``_modules`` / ``_parameters`` / ``_buffers``.
@@ -14,21 +15,19 @@ Both are read here without running code from the file:
 Name mapping (official -> pointhmr): ``backbone.*`` is identical (mmpose ``HRNet`` uses the same layout), the three conv
 heads and ``cam_layer`` move under ``neck.``, the token embeddings and the transformer under ``head.``.
 """
-import _compat_pickle
-import io
 import os
 import pickle
-import sys
-import types
+import zipfile
 from collections import Counter, OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..body.safe_pickle import numpy_core_attr
+from ..fileio.safe_pickle import (OFFICIAL_CHECKPOINT, PickledModuleStub, RestrictedUnpickler,  # noqa: F401
+                                  UnsafeCheckpointError, restricted_pickle_module)
 from ..utils.typing import PathLike
 
 
@@ -49,189 +48,21 @@ OFFICIAL_TO_POINTHMR_PREFIXES: Tuple[Tuple[str, str], ...] = (
 # Parameters that exist in the official model but are never used by its forward pass (spec 1.6).
 OFFICIAL_UNUSED_KEYS: Tuple[str, ...] = ('cam_token_embed.weight', 'vertex_token_embed.weight')
 
-# Globals of a pickled official module that may be loaded as they are (containers and torch's own rebuild helpers).
-_PLAIN_ALLOWED_GLOBALS: Tuple[str, ...] = (
-    'collections.OrderedDict',
-    'collections.defaultdict',
-    'builtins.set',
-    'builtins.frozenset',
-    'builtins.slice',
-    'builtins.complex',
-    'builtins.bytearray',
-    '_codecs.encode',
-)
-
-# Modules whose classes are replaced by attribute-keeping stubs (the official code and torch.nn containers/layers).
-_STUBBED_MODULE_PREFIXES: Tuple[str, ...] = ('src.', 'torch.nn.modules.', 'torch.nn.parallel.', 'argparse')
-
-# Modules whose (function) globals are replaced by inert placeholders, e.g. ``F.relu`` stored as an activation.
-_PLACEHOLDER_MODULES: Tuple[str, ...] = ('torch.nn.functional', 'torch.nn.init')
-
-
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint asked the unpickler for a global that is not on the allow-list."""
-
 
 class CheckpointMismatchError(RuntimeError):
-    """A converted state_dict does not match the model (missing / unexpected keys or shape mismatches)."""
+    """A state_dict does not match the model (missing / unexpected keys or shape mismatches).
 
-    def __init__(self, report: 'StateDictMismatch'):
-        super().__init__(report.format())
-        self.report = report
-
-
-class PickledModuleStub:
-    """Inert stand-in for a class of a pickled module: keeps the instance ``__dict__`` and nothing else."""
-
-    _stub_global: str = ''
-
-    def __new__(cls, *args, **kwargs):
-        return object.__new__(cls)
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __setstate__(self, state):
-        if isinstance(state, tuple) and len(state) == 2:  # (dict state, slot state)
-            state = {**(state[0] or {}), **(state[1] or {})}
-        if isinstance(state, dict):
-            self.__dict__.update(state)
-
-    def __repr__(self) -> str:
-        return f'<stub of {self._stub_global}>'
-
-
-class PickledGlobalPlaceholder:
-    """Inert stand-in for a function referenced by a pickled module (never called)."""
-
-    def __init__(self, qualified_name: str):
-        self.qualified_name = qualified_name
-
-    def __call__(self, *args, **kwargs):
-        raise RuntimeError(f'{self.qualified_name} is a placeholder loaded from a checkpoint and cannot be called')
-
-    def __repr__(self) -> str:
-        return f'<placeholder of {self.qualified_name}>'
-
-
-class SkippedSparseTensor:
-    """Placeholder for a sparse tensor of the pickled module that could not be rebuilt on CPU (never needed)."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-
-
-_STUB_CLASSES: Dict[str, type] = {}
-
-
-def _stub_class(module: str, name: str) -> type:
-    qualified = f'{module}.{name}'
-    if qualified not in _STUB_CLASSES:
-        _STUB_CLASSES[qualified] = type(name, (PickledModuleStub, ), {
-            '__module__': f'pointhmr.stubs.{module}',
-            '_stub_global': qualified
-        })
-    return _STUB_CLASSES[qualified]
-
-
-def _rebuild_sparse_tensor_or_skip(*args, **kwargs):
-    try:
-        return torch._utils._rebuild_sparse_tensor(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - the sampler's sparse matrices are not needed, skip them
-        return SkippedSparseTensor(f'{type(error).__name__}: {error}')
-
-
-def _safe_reconstructor(cls, base, state):
-    """``copyreg._reconstructor`` restricted to stub classes (protocol < 2 pickles of plain objects)."""
-    if not (isinstance(cls, type) and issubclass(cls, PickledModuleStub)) or base is not object:
-        raise UnsafeCheckpointError(f'copyreg._reconstructor is only allowed for stubbed classes, got {cls!r}')
-    return cls()
-
-
-def _torch_allowed_globals() -> Dict[str, Any]:
-    """Torch's weights-only allow-list (tensor/storage rebuild functions, dtypes, Size, ...) plus user safe globals."""
-    from torch import _weights_only_unpickler
-    allowed = dict(_weights_only_unpickler._get_allowed_globals())
-    for entry in torch.serialization.get_safe_globals():
-        obj = entry[0] if isinstance(entry, tuple) else entry
-        name = entry[1] if isinstance(entry, tuple) else f'{obj.__module__}.{obj.__qualname__}'
-        allowed[name] = obj
-    return allowed
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler for official pickled-module checkpoints that never imports or calls code from the file.
-
-    Set :attr:`source` to the file name so refusals name it.
+    ``source`` (the file) and ``hint`` (how to relax or fix the load) are added to the report when given.
     """
 
-    source: str = '<checkpoint>'
-    _allowed: Optional[Dict[str, Any]] = None
-
-    @classmethod
-    def allowed_globals(cls) -> Dict[str, Any]:
-        if RestrictedUnpickler._allowed is None:
-            allowed = _torch_allowed_globals()
-            for qualified in _PLAIN_ALLOWED_GLOBALS:
-                module, name = qualified.rsplit('.', 1)
-                allowed[qualified] = getattr(sys.modules.get(module) or __import__(module), name)
-            allowed['torch._utils._rebuild_sparse_tensor'] = _rebuild_sparse_tensor_or_skip
-            allowed['copyreg._reconstructor'] = _safe_reconstructor
-            allowed['builtins.object'] = object
-            for numpy_module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-                allowed[f'{numpy_module}._reconstruct'] = numpy_core_attr('multiarray', '_reconstruct')
-                allowed[f'{numpy_module}.scalar'] = numpy_core_attr('multiarray', 'scalar')
-            allowed['numpy.ndarray'] = np.ndarray
-            allowed['numpy.dtype'] = np.dtype
-            RestrictedUnpickler._allowed = allowed
-        return RestrictedUnpickler._allowed
-
-    def find_class(self, module: str, name: str) -> Any:
-        # Python-2 names written by protocol-2 pickles (torch.save's default), e.g. __builtin__.set, copy_reg
-        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        qualified = f'{module}.{name}'
-        allowed = self.allowed_globals()
-        if qualified in allowed:
-            return allowed[qualified]
-        if module in ('numpy', 'numpy.dtypes') and name.endswith('DType'):
-            dtype_class = getattr(np.dtypes, name, None)
-            if isinstance(dtype_class, type) and issubclass(dtype_class, np.dtype):
-                return dtype_class
-        if module.startswith(_PLACEHOLDER_MODULES) and '.' not in name:
-            return PickledGlobalPlaceholder(qualified)
-        if module.startswith(_STUBBED_MODULE_PREFIXES) and '.' not in name:
-            if module.startswith('torch.nn.') and not isinstance(_torch_nn_attr(module, name), type):
-                raise self._refuse(qualified)
-            return _stub_class(module, name)
-        raise self._refuse(qualified)
-
-    def _refuse(self, qualified: str) -> UnsafeCheckpointError:
-        return UnsafeCheckpointError(
-            f'refusing to load {self.source}: it references the global {qualified!r}, which is not a tensor, a '
-            'container or a class of the official PointHMR model. Only load checkpoints from a source you trust; '
-            'if this global is harmless, convert the file to a plain state_dict with the official code first.')
-
-
-def _torch_nn_attr(module: str, name: str) -> Any:
-    """Look up ``module.name`` inside torch.nn without importing anything outside torch (None when absent)."""
-    owner: Any = torch.nn
-    for part in module.split('.')[2:]:
-        owner = getattr(owner, part, None)
-        if owner is None:
-            return None
-    return getattr(owner, name, None)
-
-
-def _restricted_pickle_module(source: str) -> types.ModuleType:
-    """A stand-in ``pickle`` module for ``torch.load(pickle_module=...)`` whose unpickler is restricted."""
-    unpickler = type('RestrictedUnpickler', (RestrictedUnpickler, ), {'source': source})
-    module = types.ModuleType('pointhmr_restricted_pickle')
-    module.Unpickler = unpickler
-    module.load = lambda file, **kwargs: unpickler(file, **kwargs).load()
-    module.loads = lambda data, **kwargs: unpickler(io.BytesIO(data), **kwargs).load()
-    module.UnpicklingError = pickle.UnpicklingError
-    return module
+    def __init__(self, report: 'StateDictMismatch', source: str = '', hint: str = ''):
+        message = report.format()
+        if source:
+            message = f'{source}: {message}'
+        if hint:
+            message = f'{message}\n{hint}'
+        super().__init__(message)
+        self.report = report
 
 
 def _is_module_stub(obj: Any) -> bool:
@@ -291,18 +122,25 @@ def load_official_checkpoint(path: PathLike) -> 'OrderedDict[str, Tensor]':
     Raises:
         FileNotFoundError: ``path`` does not exist.
         UnsafeCheckpointError: a pickled file references a global outside the allow-list (nothing from it was run).
-        ValueError: the file holds no recognisable weights.
+        ValueError: the file is empty, truncated or holds no recognisable weights.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'official checkpoint {path!r} does not exist; pass the path of PointHMR_*.bin, '
                                 'model.bin or state_dict.bin')
+    # one loader for both layouts: torch's zip/legacy reader with the project's restricted unpickler (never torch's
+    # process-wide weights-only registry, which other code may have widened)
+    if os.path.getsize(path) == 0:
+        raise ValueError(f'official checkpoint {path!r} is empty (0 bytes): the download or copy was cut off; fetch it '
+                         'again')
     try:
-        obj = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError:
-        obj = None  # not a plain tensor container (e.g. the whole pickled module)
-    if obj is None:
-        obj = torch.load(path, map_location='cpu', weights_only=False, pickle_module=_restricted_pickle_module(path))
+        obj = torch.load(path, map_location='cpu', weights_only=False,
+                         pickle_module=restricted_pickle_module(OFFICIAL_CHECKPOINT, path))
+    except UnsafeCheckpointError:
+        raise
+    except (EOFError, RuntimeError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as error:
+        raise ValueError(f'cannot read official checkpoint {path!r} ({type(error).__name__}: {error}); the file is '
+                         'truncated or not a PyTorch checkpoint: fetch it again') from error
     return strip_module_prefix(extract_state_dict(obj, source=path))
 
 
@@ -390,6 +228,25 @@ def compare_state_dicts(model_state: Mapping[str, Tensor], weights: Mapping[str,
     return report
 
 
+#: set on a model's modules while a caller that has compared the weights itself loads them (see
+#: :func:`weights_checked_by_caller`); the estimator's own strict-loading hook then stands aside
+WEIGHTS_CHECKED_ATTR = '_pointhmr_weights_checked_by_caller'
+
+
+@contextmanager
+def weights_checked_by_caller(model: nn.Module) -> Iterator[None]:
+    """While active, ``model.load_state_dict`` skips the estimator's strict key/shape check (the caller has checked
+    the weights and decided to load them, e.g. non-strictly after logging the report)."""
+    modules = list(model.modules())
+    for module in modules:
+        object.__setattr__(module, WEIGHTS_CHECKED_ATTR, True)
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.__dict__.pop(WEIGHTS_CHECKED_ATTR, None)
+
+
 def load_state_dict_strictly(model: nn.Module,
                              state_dict: Mapping[str, Tensor],
                              allow_missing: Iterable[str] = ()) -> StateDictMismatch:
@@ -402,7 +259,8 @@ def load_state_dict_strictly(model: nn.Module,
     report.missing = [k for k in report.missing if k not in allowed]
     if not report.ok:
         raise CheckpointMismatchError(report)
-    model.load_state_dict(state_dict, strict=not allowed)
+    with weights_checked_by_caller(model):
+        model.load_state_dict(state_dict, strict=not allowed)
     return report
 
 
@@ -440,5 +298,6 @@ __all__ = [
     'OFFICIAL_TO_POINTHMR_PREFIXES', 'OFFICIAL_UNUSED_KEYS', 'UnsafeCheckpointError', 'CheckpointMismatchError',
     'RestrictedUnpickler', 'StateDictMismatch', 'load_official_checkpoint', 'extract_state_dict', 'strip_module_prefix',
     'convert_official_state_dict', 'export_to_official', 'dropped_official_keys', 'compare_state_dicts',
-    'load_state_dict_strictly', 'convert_official_checkpoint', 'count_tensors'
+    'load_state_dict_strictly', 'convert_official_checkpoint', 'count_tensors', 'WEIGHTS_CHECKED_ATTR',
+    'weights_checked_by_caller'
 ]

@@ -8,6 +8,8 @@ Where the mesh faces come from, in this order (the first one available wins):
 3. ``dataset_meta['mesh_faces']`` (set through ``set_dataset_meta``).
 
 Without faces, or when the predictions carry no ``vertices``, it draws keypoints exactly like PoseLocalVisualizer.
+Meshes are drawn on images at most ``max_render_side`` pixels on the long side (like the demo), so the renderer's
+memory stays bounded whatever the image size; larger images give a downscaled picture.
 """
 import warnings
 from typing import Any, Dict, Optional, Sequence, Tuple
@@ -21,7 +23,11 @@ from mmpose.visualization import PoseLocalVisualizer
 
 from pointhmr.body.joints import H36M_NAMES, H36M_PELVIS
 from pointhmr.utils.arrays import to_numpy
-from .scene import camera_for_centred_vertices, render_people, render_side_view
+from .scene import MAX_RENDER_SIDE, bound_render_size, camera_for_centred_vertices, render_people, render_side_view
+
+
+#: instance fields in image pixels (scaled with the picture when it is drawn downscaled)
+PIXEL_KEYS = ('keypoints', 'bboxes', 'input_center', 'input_scale', 'bbox_centers', 'bbox_scales')
 
 
 @VISUALIZERS.register_module()
@@ -40,6 +46,8 @@ class MeshVisualizer(PoseLocalVisualizer):
         align_to_pelvis: place the pelvis-centred vertices on the predicted pelvis keypoint (H36M joint 0 of
             ``pred_instances.keypoints``, 17 joints) instead of at the crop camera's origin; see
             :func:`pointhmr.visualization.scene.camera_for_centred_vertices`.
+        max_render_side: longest side (pixels) of pictures with meshes; larger images are drawn downscaled, with
+            every pixel coordinate scaled alike (None = no limit; the renderer's memory grows with the pixels).
         **kwargs: PoseLocalVisualizer arguments (name, vis_backends, save_dir, bbox_color, kpt_color, ...).
     """
 
@@ -53,6 +61,7 @@ class MeshVisualizer(PoseLocalVisualizer):
                  side_view_angle: float = 90.0,
                  focal: Optional[float] = None,
                  align_to_pelvis: bool = True,
+                 max_render_side: Optional[int] = MAX_RENDER_SIDE,
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self._faces: Optional[np.ndarray] = None
@@ -63,6 +72,7 @@ class MeshVisualizer(PoseLocalVisualizer):
         self.side_view_angle = side_view_angle
         self.focal = focal
         self.align_to_pelvis = align_to_pelvis
+        self.max_render_side = max_render_side
         if faces is not None:
             self.set_mesh_faces(faces)
 
@@ -117,6 +127,14 @@ class MeshVisualizer(PoseLocalVisualizer):
         return front, side
 
     @staticmethod
+    def _scaled(instances: InstanceData, factor: float) -> InstanceData:
+        """A shallow copy of ``instances`` with its pixel quantities (:data:`PIXEL_KEYS`) multiplied by ``factor``."""
+        scaled = InstanceData(metainfo=instances.metainfo)
+        for key, value in instances.items():
+            scaled.set_field(to_numpy(value) * factor if key in PIXEL_KEYS else value, key)
+        return scaled
+
+    @staticmethod
     def _crop_geometry(instances: InstanceData, metainfo: Dict, num: int) -> Tuple[np.ndarray, np.ndarray]:
         if 'input_center' in instances and 'input_scale' in instances:
             return to_numpy(instances.input_center).reshape(num, 2), to_numpy(instances.input_scale).reshape(num, -1)
@@ -159,7 +177,8 @@ class MeshVisualizer(PoseLocalVisualizer):
                        draw_mesh: bool = True) -> np.ndarray:
         """Draw [GT keypoints |] mesh overlay [| side view] when predictions have vertices, else keypoints.
 
-        ``image`` is RGB, as for every mmengine visualizer. Returns the drawn RGB image.
+        ``image`` is RGB, as for every mmengine visualizer. Returns the drawn RGB image; with meshes, images longer
+        than ``max_render_side`` are drawn at that size.
         """
         pred = data_sample.get('pred_instances', None)
         has_mesh = draw_pred and draw_mesh and pred is not None and 'vertices' in pred and len(pred) > 0
@@ -183,14 +202,21 @@ class MeshVisualizer(PoseLocalVisualizer):
                                           kpt_thr=kpt_thr,
                                           step=step)
 
+        gt = data_sample.get('gt_instances', None)
+        metainfo = data_sample.metainfo
+        image, factor = bound_render_size(image, self.max_render_side)
+        if factor < 1.0:
+            pred = self._scaled(pred, factor)
+            gt = None if gt is None else self._scaled(gt, factor)
+            metainfo = {key: to_numpy(value) * factor if key in ('input_center', 'input_scale') else value
+                        for key, value in metainfo.items()}
         panels = []
-        if draw_gt and 'gt_instances' in data_sample and 'keypoints' in data_sample.gt_instances:
-            gt_image = self._draw_keypoints_any_set(image.copy(), data_sample.gt_instances, kpt_thr, show_kpt_idx,
-                                                    skeleton_style)
+        if draw_gt and gt is not None and 'keypoints' in gt and 'keypoints' in data_sample.gt_instances:
+            gt_image = self._draw_keypoints_any_set(image.copy(), gt, kpt_thr, show_kpt_idx, skeleton_style)
             if draw_bbox:
-                gt_image = self._draw_instances_bbox(gt_image, data_sample.gt_instances)
+                gt_image = self._draw_instances_bbox(gt_image, gt)
             panels.append(gt_image)
-        front, side = self.draw_mesh(image, pred, data_sample.metainfo)
+        front, side = self.draw_mesh(image, pred, metainfo)
         if draw_bbox:
             front = self._draw_instances_bbox(front, pred)
         panels += [front] + ([side] if side is not None else [])

@@ -68,6 +68,10 @@ def _lambert(normals: np.ndarray, light: np.ndarray, ambient: float, two_sided: 
     return ambient + (1.0 - ambient) * diffuse
 
 
+#: covered pixels rasterised at once (bounds the renderer's temporary memory to a few hundred MB)
+RASTER_CHUNK = 1 << 20
+
+
 def _rasterise(xy: np.ndarray, depth: np.ndarray, faces: np.ndarray, height: int,
                width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scanline z-buffer rasterisation of the faces, fully vectorised.
@@ -100,29 +104,38 @@ def _rasterise(xy: np.ndarray, depth: np.ndarray, faces: np.ndarray, height: int
     coef_b = np.stack([(cx - bx), (ax - cx), (bx - ax)], 1)[keep] * inv[:, None]
     coef_c = np.stack([bx * cy - cx * by, cx * ay - ax * cy, ax * by - bx * ay], 1)[keep] * inv[:, None]
     x0, x1, y0, rows, tri_z = x0[keep], x1[keep], y0[keep], rows[keep], tri_z[keep]
+    # faces in chunks of at most about RASTER_CHUNK covered pixels: the per-pixel temporaries (about 300 bytes each)
+    # stay bounded whatever the image size; the z-test carries over between chunks through depth_buf
+    budget = np.cumsum(rows * np.maximum(x1 - x0 + 1, 1))
+    starts = np.searchsorted(budget, np.arange(0, int(budget[-1]), RASTER_CHUNK), side='right')
+    bounds = np.unique(np.concatenate([[0], starts, [len(keep)]]))
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        chunk = np.arange(lo, hi)
+        # one (face, row) pair per covered row of each face; x range from lambda_i >= 0 for the three edges
+        pair_face = chunk[np.repeat(np.arange(len(chunk)), rows[chunk])]
+        pair_y = y0[pair_face] + np.arange(len(pair_face)) - np.repeat(np.cumsum(rows[chunk]) - rows[chunk],
+                                                                       rows[chunk])
+        a = coef_a[pair_face]
+        bound = -(coef_b[pair_face] * pair_y[:, None] + coef_c[pair_face]) / np.where(np.abs(a) > 1e-12, a, 1.0)
+        lower = np.max(np.where(a > 1e-12, bound, -np.inf), axis=1)
+        upper = np.min(np.where(a < -1e-12, bound, np.inf), axis=1)
+        flat_ok = np.all((np.abs(a) > 1e-12) | (bound <= 1e-9), axis=1)  # a == 0: lambda is constant along the row
+        span_x0 = np.maximum(np.ceil(np.maximum(lower, -1.0) - 1e-7), x0[pair_face]).astype(np.int64)
+        span_x1 = np.minimum(np.floor(np.minimum(upper, float(width)) + 1e-7), x1[pair_face]).astype(np.int64)
+        span = np.where(flat_ok, np.maximum(span_x1 - span_x0 + 1, 0), 0)
+        del a, bound, lower, upper, flat_ok
 
-    # one (face, row) pair per covered row of each face; x range from lambda_i >= 0 for the three edges
-    pair_face = np.repeat(np.arange(len(keep)), rows)
-    pair_y = y0[pair_face] + np.arange(len(pair_face)) - np.repeat(np.cumsum(rows) - rows, rows)
-    a = coef_a[pair_face]
-    bound = -(coef_b[pair_face] * pair_y[:, None] + coef_c[pair_face]) / np.where(np.abs(a) > 1e-12, a, 1.0)
-    lower = np.max(np.where(a > 1e-12, bound, -np.inf), axis=1)
-    upper = np.min(np.where(a < -1e-12, bound, np.inf), axis=1)
-    flat_ok = np.all((np.abs(a) > 1e-12) | (bound <= 1e-9), axis=1)  # a == 0: lambda is constant along the row
-    span_x0 = np.maximum(np.ceil(np.maximum(lower, -1.0) - 1e-7), x0[pair_face]).astype(np.int64)
-    span_x1 = np.minimum(np.floor(np.minimum(upper, float(width)) + 1e-7), x1[pair_face]).astype(np.int64)
-    span = np.where(flat_ok, np.maximum(span_x1 - span_x0 + 1, 0), 0)
-
-    face_of = np.repeat(pair_face, span)
-    px = np.repeat(span_x0, span) + np.arange(len(face_of)) - np.repeat(np.cumsum(span) - span, span)
-    py = np.repeat(pair_y, span)
-    bary = coef_a[face_of] * px[:, None] + coef_b[face_of] * py[:, None] + coef_c[face_of]
-    z = np.einsum('ij,ij->i', bary, tri_z[face_of])
-    pixel = py * width + px
-    np.minimum.at(depth_buf, pixel, z)
-    win = np.flatnonzero(z <= depth_buf[pixel])  # ties at equal depth: any of them
-    face_buf[pixel[win]] = keep[face_of[win]]
-    bary_buf[pixel[win]] = bary[win]
+        face_of = np.repeat(pair_face, span)
+        px = np.repeat(span_x0, span) + np.arange(len(face_of)) - np.repeat(np.cumsum(span) - span, span)
+        py = np.repeat(pair_y, span)
+        bary = coef_a[face_of] * px[:, None] + coef_b[face_of] * py[:, None] + coef_c[face_of]
+        z = np.einsum('ij,ij->i', bary, tri_z[face_of])
+        pixel = py * width + px
+        del px, py
+        np.minimum.at(depth_buf, pixel, z)
+        win = np.flatnonzero(z <= depth_buf[pixel])  # ties at equal depth: any of them
+        face_buf[pixel[win]] = keep[face_of[win]]
+        bary_buf[pixel[win]] = bary[win]
     covered = np.flatnonzero(face_buf >= 0)
     return face_buf, depth_buf, bary_buf, covered
 

@@ -7,6 +7,7 @@ camera of focal ``f`` pixels at the image centre ``p``, the person then stands a
 """
 from typing import Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from .renderer import DEFAULT_MESH_COLOR, project_weak_perspective_to_image, render_mesh, side_view
@@ -14,6 +15,23 @@ from .renderer import DEFAULT_MESH_COLOR, project_weak_perspective_to_image, ren
 #: one colour per person (RGB, 0-1); the first is the official demo's light blue
 PERSON_COLORS = (DEFAULT_MESH_COLOR, (0.91, 0.68, 0.55), (0.62, 0.85, 0.62), (0.88, 0.62, 0.85), (0.95, 0.86, 0.5),
                  (0.55, 0.84, 0.9))
+
+
+#: longest side of a rendered picture; larger images are drawn downscaled (renderer memory grows with the pixels)
+MAX_RENDER_SIDE = 1920
+
+
+def bound_render_size(image: np.ndarray, max_side: Optional[int] = MAX_RENDER_SIDE) -> Tuple[np.ndarray, float]:
+    """``(image, factor)``: ``image`` shrunk (area interpolation) so that its longest side is at most ``max_side``
+    (None = no limit) and the factor applied (1.0 = unchanged). Pixel coordinates drawn on it (crop centres and
+    sides, keypoints, boxes) must be multiplied by ``factor``; weak-perspective crop cameras are unit-free."""
+    if max_side is not None and max_side < 1:
+        raise ValueError(f'max_side must be a positive number of pixels or None, got {max_side}')
+    factor = 1.0 if max_side is None else min(1.0, max_side / max(image.shape[:2]))
+    if factor < 1.0:
+        size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return image, factor
 
 
 def _people_arrays(vertices, cameras, input_centers, input_scales):

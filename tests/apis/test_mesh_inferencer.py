@@ -50,3 +50,16 @@ def test_json_form(inferencer, grace_hopper, tmp_path):
     assert loaded['num_people'] == 1 and loaded['image_path'] == 'gh.jpg'
     np.testing.assert_allclose(loaded['people'][0]['vertices'], results['vertices'][0], atol=1e-6)
     assert set(loaded['people'][0]) == set(RESULT_FIELDS)
+
+
+def test_large_images_are_drawn_at_a_bounded_size(inferencer, grace_hopper):
+    import cv2
+    image, _ = load_image(grace_hopper)
+    big = cv2.resize(image, (image.shape[1] * 4, image.shape[0] * 4), interpolation=cv2.INTER_NEAREST)
+    results = inferencer(big, bboxes=[[400, 200, 2000, 2400]])
+    drawn = inferencer.visualize(big, results, max_side=image.shape[0])
+    assert drawn.shape == (image.shape[0], 2 * image.shape[1], 3)  # overlay | side view, downscaled 4x
+    small = inferencer(image, bboxes=[[100, 50, 500, 600]])
+    reference = inferencer.visualize(image, small)
+    assert np.mean(np.abs(drawn.astype(float) - reference.astype(float))) < 8  # the same picture, just smaller
+    assert max(inferencer.visualize(big, results, side_view=False).shape[:2]) == MeshInferencer.MAX_RENDER_SIDE

@@ -100,6 +100,19 @@ def test_real_h36m_regressor_is_plain_npy(smpl_assets_dir):
     np.testing.assert_allclose(regressor.sum(1), 1.0, atol=1e-3)  # float sums are 0.9996-1.00005
 
 
+def test_truncated_body_files_are_named_with_the_fix(tmp_path, synthetic_files):
+    from pointhmr.body.mesh_sampler import MeshSampler
+    from pointhmr.body.safe_pickle import CorruptBodyFileError, load_npy
+    cases = [('model_path', load_smpl_pickle), ('h36m_regressor_path', load_npy),
+             ('mesh_sampler_path', MeshSampler.from_file)]
+    for key, loader in cases:
+        data = open(synthetic_files[key], 'rb').read()
+        cut = tmp_path / ('cut_' + os.path.basename(synthetic_files[key]))
+        cut.write_bytes(data[:len(data) // 2])
+        with pytest.raises(CorruptBodyFileError, match=rf'{cut.name}: cannot read .*truncated or damaged'):
+            loader(cut)
+
+
 def test_real_mano_195_adjacency_matches_the_sampler(smpl_assets_dir):
     files = [os.path.join(smpl_assets_dir, f'mano_195_adjmat_{n}.pt') for n in ('indices', 'values', 'size')]
     adjacency = load_legacy_adjacency(*files)

@@ -115,7 +115,9 @@ def test_deterministic(synthetic_body):
             assert (sp.csr_matrix(a) != sp.csr_matrix(b)).nnz == 0
 
 
-def test_default_body_files_are_cached(tmp_path, monkeypatch):
+def test_default_body_files_are_cached(tmp_path, monkeypatch, synthetic_body):
+    from pointhmr.body import synthetic_body as module
+    monkeypatch.setattr(module, 'generate_synthetic_body', lambda: synthetic_body)  # same content, no 2nd generation
     monkeypatch.setenv('POINTHMR_CACHE', str(tmp_path))
     paths = default_body_files()
     assert set(paths) == {'model_path', 'h36m_regressor_path', 'mesh_sampler_path'}
@@ -129,6 +131,14 @@ def test_default_body_files_are_cached(tmp_path, monkeypatch):
     np.load(paths['h36m_regressor_path'], allow_pickle=False)
     with np.load(paths['mesh_sampler_path'], allow_pickle=False) as sampler:
         assert 'U1_data' in sampler
+
+    # a cached file cut short (full disk, killed copy) is regenerated instead of failing to unpickle
+    complete = open(paths['model_path'], 'rb').read()
+    with open(paths['model_path'], 'wb') as f:
+        f.write(complete[:1000])
+    with pytest.warns(UserWarning, match='regenerating'):
+        assert default_body_files() == paths
+    assert open(paths['model_path'], 'rb').read() == complete
 
 
 def test_smplx_loads_the_file_directly(synthetic_files):

@@ -123,6 +123,29 @@ def test_bad_label_rows_name_file_row_and_key(tiny_split, tmp_path, tsv_helpers,
         dataset.get_data_info(1)
 
 
+def _with_column(values, column, value):
+    array = np.asarray(values, dtype=np.float64).reshape(24, -1)
+    array[5, column] = value
+    return array.tolist()
+
+
+@pytest.mark.parametrize('mutate, key, problem', [
+    (lambda a: a.update({'2d_joints': _with_column(a['2d_joints'], 2, -5.0)}), '2d_joints', r'confidence -5 of joint 5'),
+    (lambda a: a.update({'2d_joints': _with_column(a['2d_joints'], 0, 1e20)}), '2d_joints', 'implausible'),
+    (lambda a: a.update({'3d_joints': _with_column(a['3d_joints'], 3, 2.0)}), '3d_joints', r'outside \[0, 1\]'),
+    (lambda a: a.update({'3d_joints': _with_column(a['3d_joints'], 1, -1e9)}), '3d_joints', 'metres'),
+    (lambda a: a.update({'center': [1e20, 0.0]}), 'center', 'implausible'),
+    (lambda a: a.update({'betas': [1e6] * 10}), 'betas', 'implausible'),
+])
+def test_out_of_range_labels_name_file_row_and_key(tiny_split, tmp_path, tsv_helpers, mutate, key, problem):
+    H = tsv_helpers
+    annotation = H.make_annotation(np.random.default_rng(9))
+    mutate(annotation)
+    _replace_label(H, tmp_path, json.dumps([annotation]))
+    with pytest.raises(ValueError, match=rf"tiny\.label\.tsv: row 1, key '{key}': .*{problem}"):
+        MeshTSVDataset(ann_file=tiny_split[0]).get_data_info(1)
+
+
 def test_malformed_json_and_corrupt_images_are_named(tiny_split, tmp_path, tsv_helpers):
     H = tsv_helpers
     _replace_label(H, tmp_path, '[{"center": [1, 2], "scale": ')

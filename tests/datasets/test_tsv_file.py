@@ -60,6 +60,19 @@ def test_stale_lineidx_is_rebuilt(tmp_path):
     assert len(tsv) == 3 and tsv[2] == ['c', 'y']
 
 
+def test_lineidx_stale_after_appended_rows_is_rebuilt(tmp_path):
+    path = tmp_path / 'grow.tsv'
+    write_tsv(path, [('a', '1'), ('b', '2')])
+    with open(path, 'a') as f:
+        f.write('c\t3\nd\t4\n')  # the old index is consistent, but misses the new rows
+    tsv = TSVFile(path)
+    assert len(tsv) == 4 and tsv[3] == ['d', '4']
+    assert (tmp_path / 'grow.lineidx').read_text().split() == ['0', '4', '8', '12']
+    with open(path, 'a') as f:
+        f.write('\n\n')  # trailing blank lines are not rows
+    assert len(TSVFile(path)) == 4
+
+
 @pytest.mark.skipif(hasattr(os, 'geteuid') and os.geteuid() == 0, reason='root ignores folder permissions')
 def test_lineidx_goes_to_cache_dir_for_read_only_folder(tmp_path):
     folder = tmp_path / 'ro'

@@ -122,3 +122,29 @@ def test_detector_boxes(mesh_demo, light_config_file, grace_hopper, tmp_path, ca
         assert data['bboxes'].shape == (num, 4) and np.all(data['bbox_scores'] > 0.9)
     assert (out / 'small_mesh.jpg').exists()
     assert ('no person' in capsys.readouterr().out) == (num == 0)
+
+
+def test_invalid_box_json_names_the_file(mesh_demo, light_config_file, two_images, tmp_path, capsys):
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text('{"a.jpg": [[0, 0, 10, 10]],')  # cut short
+    rc = _run(mesh_demo, light_config_file, '--input', two_images, '--output-dir', tmp_path / 'out', '--bboxes', boxes)
+    assert rc == 1
+    assert f'--bboxes {boxes}: not valid JSON' in capsys.readouterr().err
+
+
+def test_one_failing_image_does_not_stop_the_folder(mesh_demo, light_config_file, two_images, tmp_path, capsys,
+                                                    monkeypatch):
+    from pointhmr.apis import MeshInferencer
+    original = MeshInferencer.visualize
+
+    def visualize(self, image, results, **kwargs):
+        if image.shape[0] == 300:  # a.jpg
+            raise MemoryError('renderer ran out of memory')
+        return original(self, image, results, **kwargs)
+
+    monkeypatch.setattr(MeshInferencer, 'visualize', visualize)
+    out = tmp_path / 'out'
+    assert _run(mesh_demo, light_config_file, '--input', two_images, '--output-dir', out, '--export', 'none') == 1
+    err = capsys.readouterr().err
+    assert 'skipping' in err and 'a.jpg' in err and 'MemoryError' in err and '1 of 2 image(s) failed: a.jpg' in err
+    assert (out / 'b_mesh.jpg').is_file() and not (out / 'a_mesh.jpg').exists()

@@ -290,3 +290,18 @@ def test_missing_and_empty_files_are_explained(tmp_path):
     torch.save({'epoch': 3}, tmp_path / 'no_weights.pth')
     with pytest.raises(ValueError, match='no recognisable PointHMR weights'):
         load_official_checkpoint(tmp_path / 'no_weights.pth')
+    (tmp_path / 'empty.bin').write_bytes(b'')
+    with pytest.raises(ValueError, match=r'empty.bin.*is empty \(0 bytes\)'):
+        load_official_checkpoint(tmp_path / 'empty.bin')
+    (tmp_path / 'cut.bin').write_bytes((tmp_path / 'no_weights.pth').read_bytes()[:200])
+    with pytest.raises(ValueError, match=r'cut.bin.*truncated or not a PyTorch checkpoint'):
+        load_official_checkpoint(tmp_path / 'cut.bin')
+
+
+def test_getattr_exec_chain_is_refused_by_the_converter(tmp_path, getattr_exec_chain):
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'PointHMR_h36m.bin'
+    path.write_bytes(getattr_exec_chain(f'open({str(marker)!r}, "w").close()'))
+    with pytest.raises(UnsafeCheckpointError, match='builtins.getattr'):
+        load_official_checkpoint(path)
+    assert not marker.exists()

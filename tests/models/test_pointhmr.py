@@ -111,3 +111,88 @@ def test_ddp_ignores_exactly_the_body_model_buffers(light_model_cfg):
     assert body_buffers and set(model._ddp_params_and_buffers_to_ignore) == body_buffers
     assert body_buffers <= {name for name, _ in model.named_buffers()}  # the names DDP looks up
     assert not body_buffers & set(model.state_dict())
+
+
+def _save_checkpoint(path, state_dict) -> str:
+    torch.save(dict(state_dict=state_dict, meta=dict()), str(path))
+    return str(path)
+
+
+def _init_model_config(model_cfg: dict, **model_overrides):
+    from mmengine import Config
+    return Config(dict(default_scope='mmpose', model=dict(model_cfg, **model_overrides)))
+
+
+WRONG_SHAPE, MISSING, EXTRA = 'head.joint_token_embed.weight', 'neck.cam_layer.bias', 'head.no_such_layer.weight'
+
+
+def _bad_state_dict(state_dict: dict, case: str) -> dict:
+    state_dict = dict(state_dict)
+    if case in ('wrong shape', 'all'):
+        state_dict[WRONG_SHAPE] = torch.zeros(state_dict[WRONG_SHAPE].shape[0] + 1, state_dict[WRONG_SHAPE].shape[1])
+    if case in ('missing', 'all'):
+        del state_dict[MISSING]
+    if case in ('extra', 'all'):
+        state_dict[EXTRA] = torch.zeros(2, 2)
+    return state_dict
+
+
+@pytest.mark.parametrize('case, key', [('wrong shape', WRONG_SHAPE), ('missing', MISSING), ('extra', EXTRA)])
+def test_mmpose_init_model_is_strict_by_default(light_model_cfg, tmp_path, case, key):
+    from mmpose.apis import init_model
+
+    from pointhmr.models.official_checkpoint import CheckpointMismatchError
+    reference = MODELS.build(light_model_cfg).state_dict()
+    path = _save_checkpoint(tmp_path / 'bad.pth', _bad_state_dict(reference, case))
+    with pytest.raises(CheckpointMismatchError) as error:
+        init_model(_init_model_config(light_model_cfg), path, device='cpu')
+    message = str(error.value)
+    assert key in message and 'model.load_strict=False' in message
+    if case == 'wrong shape':
+        rows, width = MODELS.build(light_model_cfg).state_dict()[WRONG_SHAPE].shape
+        assert f'{WRONG_SHAPE}: ({rows + 1}, {width}) vs ({rows}, {width})' in message
+
+
+def test_mmpose_init_model_relaxed_warns_and_loads_the_matching_tensors(light_model_cfg, tmp_path, monkeypatch):
+    from mmpose.apis import init_model
+
+    from pointhmr.models.estimators import pointhmr as estimator_module
+    torch.manual_seed(1)
+    reference = MODELS.build(light_model_cfg).state_dict()
+    path = _save_checkpoint(tmp_path / 'bad.pth', _bad_state_dict(reference, 'all'))
+    logged = []
+    monkeypatch.setattr(estimator_module, 'print_log', lambda message, **kwargs: logged.append((message, kwargs)))
+    model = init_model(_init_model_config(light_model_cfg, load_strict=False), path, device='cpu')
+    assert len(logged) == 1 and logged[0][1]['level'] == 30
+    assert all(key in logged[0][0] for key in (WRONG_SHAPE, MISSING, EXTRA))
+    loaded = model.state_dict()
+    assert torch.equal(loaded['neck.cam_layer.weight'], reference['neck.cam_layer.weight'])
+    assert loaded[WRONG_SHAPE].shape == reference[WRONG_SHAPE].shape and loaded[WRONG_SHAPE].abs().sum() > 0
+
+
+def test_mmpose_init_model_loads_a_matching_checkpoint(light_model_cfg, tmp_path):
+    from mmpose.apis import init_model
+    torch.manual_seed(2)
+    reference = MODELS.build(light_model_cfg).state_dict()
+    path = _save_checkpoint(tmp_path / 'good.pth', reference)
+    model = init_model(_init_model_config(light_model_cfg), path, device='cpu')
+    loaded = model.state_dict()
+    assert set(loaded) == set(reference)
+    assert all(torch.equal(loaded[key], reference[key]) for key in reference)
+
+
+def test_backbone_pretrained_init_and_relaxed_runner_loads_are_not_blocked(light_model_cfg, tmp_path):
+    from pointhmr.engine.checkpoint_io import load_model_weights
+    torch.manual_seed(3)
+    source = MODELS.build(light_model_cfg)
+    backbone_path = _save_checkpoint(tmp_path / 'backbone.pth', source.backbone.state_dict())
+    cfg = dict(light_model_cfg, backbone=dict(light_model_cfg['backbone'],
+                                              init_cfg=dict(type='Pretrained', checkpoint=backbone_path)))
+    model = MODELS.build(cfg)
+    model.init_weights()  # loads into the backbone submodule: the estimator's check is not involved
+    assert torch.equal(model.backbone.conv1.weight, source.backbone.conv1.weight)
+    # the runner / init_mesh_model relaxed path (load_strict=False) checks the weights itself and loads the rest
+    report = load_model_weights(model, dict(state_dict=_bad_state_dict(source.state_dict(), 'all')), 'bad.pth',
+                                strict=False)
+    assert MISSING in report.missing and EXTRA in report.unexpected
+    assert torch.equal(model.neck.cam_layer.weight, source.neck.cam_layer.weight)

@@ -138,3 +138,56 @@ def test_mesh_follows_the_predicted_pelvis_keypoint(toy_body):
         return np.nonzero(np.any(drawn != _image(), axis=2))[1].mean()
 
     assert abs(centre_x(aligned) - centre_x(raw) - 20.0) < 1.0
+
+
+def _upscaled(sample: PoseDataSample, factor: int) -> PoseDataSample:
+    """``sample`` with every pixel quantity multiplied by ``factor`` (an image ``factor`` times larger)."""
+    big = PoseDataSample(metainfo=dict(input_center=sample.input_center * factor,
+                                       input_scale=sample.input_scale * factor,
+                                       ori_shape=(H * factor, W * factor), img_shape=(H * factor, W * factor)))
+    pred = InstanceData()
+    for key, value in sample.pred_instances.items():
+        pred.set_field(value * factor if key in ('keypoints', 'bboxes') else value, key)
+    big.pred_instances = pred
+    big.gt_instances = InstanceData(keypoints=sample.gt_instances.keypoints * factor,
+                                    keypoints_visible=sample.gt_instances.keypoints_visible)
+    return big
+
+
+def test_large_images_are_drawn_at_the_bounded_size_with_scaled_coordinates(toy_body):
+    from pointhmr.apis.mesh_inferencer import MeshInferencer
+    from pointhmr.visualization.scene import MAX_RENDER_SIDE
+    vertices, faces = toy_body
+    default = MeshVisualizer(name='test_bound_default')
+    assert default.max_render_side == MAX_RENDER_SIDE == MeshInferencer.MAX_RENDER_SIDE  # one constant
+    sample = _sample(vertices)
+    sample.gt_instances = InstanceData(keypoints=np.array([[[40.0, 30.0], [120.0, 90.0]]]),
+                                       keypoints_visible=np.ones((1, 2)))
+    kwargs = dict(faces=faces, draw_side_view=False, radius=2)
+    native = MeshVisualizer(name='test_bound_native', **kwargs).add_datasample('s', _image(), sample)
+    factor = 8
+    big_image = cv2.resize(_image(), (W * factor, H * factor), interpolation=cv2.INTER_NEAREST)
+    bounded = MeshVisualizer(name='test_bound_big', max_render_side=W, **kwargs)
+    drawn = bounded.add_datasample('s', big_image, _upscaled(sample, factor))
+    assert drawn.shape == native.shape == (H, 2 * W, 3)  # GT keypoints | overlay, at the bounded size
+    # the same pixels change as when drawing the small image: every coordinate followed the picture
+    changed_native = np.any(native != np.concatenate([_image()] * 2, axis=1), axis=2)
+    changed_bounded = np.any(drawn != np.concatenate([_image()] * 2, axis=1), axis=2)
+    assert changed_native.sum() > 200
+    assert np.mean(changed_native != changed_bounded) < 0.01
+    assert changed_bounded[30, 40] and changed_bounded[90, 120]  # GT keypoints at 1/8 of their big-image position
+    unbounded = MeshVisualizer(name='test_bound_off', max_render_side=None, **kwargs)
+    assert unbounded.add_datasample('s', big_image, _upscaled(sample, factor)).shape == (H * factor, 2 * W * factor, 3)
+
+
+def test_default_bound_keeps_huge_images_at_max_render_side(toy_body):
+    from pointhmr.visualization.scene import MAX_RENDER_SIDE
+    vertices, faces = toy_body
+    factor = 25  # 3000 x 4000 pixels
+    big_image = np.zeros((H * factor, W * factor, 3), np.uint8)
+    sample = _sample(vertices)
+    sample.gt_instances = InstanceData(keypoints=np.full((1, 1, 2), 40.0), keypoints_visible=np.ones((1, 1)))
+    visualizer = MeshVisualizer(name='test_bound_huge', faces=faces)
+    drawn = visualizer.add_datasample('s', big_image, _upscaled(sample, factor), draw_gt=False)
+    assert drawn.shape == (MAX_RENDER_SIDE * H // W, 2 * MAX_RENDER_SIDE, 3)  # overlay | side view
+    assert np.any(drawn[:, :MAX_RENDER_SIDE] != 0)  # the mesh is on the overlay

@@ -176,3 +176,30 @@ def test_vertex_normals_of_a_sphere_point_outwards(sphere_mesh):
     np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-9)
     radial = vertices / np.linalg.norm(vertices, axis=1, keepdims=True)
     assert np.min(np.einsum('ij,ij->i', normals, radial)) > 0.95
+
+
+def test_rasterisation_in_chunks_is_exact_and_bounds_memory(monkeypatch):
+    import tracemalloc
+
+    from pointhmr.visualization import renderer
+    rng = np.random.default_rng(0)
+    size = 600
+    centres = rng.uniform(0, size, (60, 1, 2))
+    xy = centres + rng.uniform(-250, 250, (60, 3, 2))  # 60 large overlapping triangles
+    vertices = np.concatenate([xy.reshape(-1, 2), rng.uniform(1, 5, (180, 1))], axis=1)
+    faces = np.arange(180).reshape(60, 3)
+    background = np.zeros((size, size, 3), np.uint8)
+    whole, whole_mask = render_mesh(background, vertices, faces)
+    peaks = {}
+    for chunk in (1 << 30, 1 << 12):
+        monkeypatch.setattr(renderer, 'RASTER_CHUNK', chunk)
+        image, mask = render_mesh(background, vertices, faces)
+        np.testing.assert_array_equal(mask, whole_mask)
+        np.testing.assert_array_equal(image, whole)
+        tracemalloc.start()
+        renderer._rasterise(vertices[:, :2], vertices[:, 2], faces, size, size)
+        peaks[chunk] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    buffers = size * size * (8 + 8 + 24)  # face index, depth and barycentric buffers: the unavoidable part
+    # single faces are the chunking unit (60 huge faces here), so a little more than the buffers remains
+    assert peaks[1 << 12] < 2 * buffers < peaks[1 << 30], peaks

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from pointhmr.visualization.renderer import project_perspective, project_weak_perspective_to_image
 from pointhmr.visualization.scene import (camera_for_centred_vertices, person_translations, render_people,
@@ -104,3 +105,15 @@ def test_body_model_mesh_renders_with_outward_faces():
     assert mask.sum() > 0.05 * mask.size
     # faces turned away from the viewer are exactly the hidden ones: culling them changes (almost) nothing
     assert np.mean(culled_mask != mask) < 0.002 and np.abs(culled.astype(int) - shown).mean() < 0.5
+
+
+def test_bound_render_size():
+    from pointhmr.visualization.scene import bound_render_size
+    image = np.zeros((300, 500, 3), np.uint8)
+    small, factor = bound_render_size(image, 250)
+    assert small.shape == (150, 250, 3) and factor == 0.5
+    same, factor = bound_render_size(image, 500)
+    assert same is image and factor == 1.0
+    assert bound_render_size(image, None)[1] == 1.0
+    with pytest.raises(ValueError, match='max_side'):
+        bound_render_size(image, 0)

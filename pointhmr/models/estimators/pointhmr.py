@@ -1,9 +1,16 @@
 """PointHMR estimator: an mmpose top-down estimator (HRNet backbone, point-guided sampler neck, transformer head)."""
-from typing import Optional
+from typing import Any, Dict, Optional
 
+from mmengine.logging import print_log
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig
+
+from ..official_checkpoint import WEIGHTS_CHECKED_ATTR, CheckpointMismatchError, compare_state_dicts
+
+#: how to relax the estimator's own strict loading (printed with every mismatch report)
+MODEL_RELAX_HINT = ('Check that the checkpoint was trained with this config. To load the matching tensors anyway, set '
+                    'model.load_strict=False in the config (e.g. cfg_options={"model.load_strict": False}).')
 
 #: ImageNet normalisation in 0-255 units; images arrive BGR (as loaded) and are converted to RGB
 IMAGENET_DATA_PREPROCESSOR = dict(
@@ -24,12 +31,16 @@ class PointHMR(TopdownPoseEstimator):
         neck: ``PointGuidedSampler`` config.
         head: ``ProgressiveMaskTransformerHead`` config.
         data_preprocessor: defaults to :data:`IMAGENET_DATA_PREPROCESSOR`.
+        load_strict: loading a state_dict into the estimator (``load_state_dict``, mmengine's ``load_checkpoint``,
+            hence ``mmpose.apis.init_model``) raises :class:`CheckpointMismatchError` listing every missing /
+            unexpected key and shape mismatch, whatever ``strict`` the caller passes; False only logs the report.
+            Loads into submodules (a backbone's ``init_cfg=dict(type='Pretrained', ...)``) are not affected.
     """
 
     def __init__(self, backbone: ConfigType, neck: OptConfigType = None, head: OptConfigType = None,
                  train_cfg: OptConfigType = None, test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None, init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None) -> None:
+                 metainfo: Optional[dict] = None, load_strict: bool = True) -> None:
         if neck is None or head is None:
             raise ValueError('PointHMR needs both a neck (PointGuidedSampler) and a head '
                              '(ProgressiveMaskTransformerHead); see configs/_base_/models/')
@@ -48,3 +59,20 @@ class PointHMR(TopdownPoseEstimator):
         if body_model is not None:
             self._ddp_params_and_buffers_to_ignore = [
                 f'head.body_model.{name}' for name, _ in body_model.named_buffers()]
+        self.load_strict = bool(load_strict)
+        # registered after mmpose's own pre-hook, so it sees the keys that hook renamed / removed
+        self._register_load_state_dict_pre_hook(self._check_state_dict_pre_hook)
+
+    def _check_state_dict_pre_hook(self, state_dict: Dict[str, Any], prefix: str, *args, **kwargs) -> None:
+        """Compare the incoming weights under ``prefix`` with the estimator's state_dict (keys and shapes)."""
+        if self.__dict__.get(WEIGHTS_CHECKED_ATTR, False):
+            return
+        weights = {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
+        report = compare_state_dicts(self.state_dict(), weights)
+        if report.ok:
+            return
+        if self.load_strict:
+            raise CheckpointMismatchError(report, source=f'loading weights into {type(self).__name__}',
+                                          hint=MODEL_RELAX_HINT)
+        print_log(f'{type(self).__name__}: loading non-strictly (model.load_strict=False):\n{report.format()}',
+                  logger='current', level=30)

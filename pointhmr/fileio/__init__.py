@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from .utils.typing import PathLike
+from ..utils.typing import PathLike
 
 
 @contextmanager
