@@ -5,6 +5,8 @@ within 1e-6 m) and the "official-style" column of ``tools/analysis_tools/benchma
 keeps the official code's straightforward maths: sine position encodings recomputed from an all-valid padding mask on
 every call, the 112x112 loss heatmap always built by nearest up-sampling + softmax, sequence-first tokens through
 ``nn.MultiheadAttention``'s general path with attention weights returned, and one sparse up-sampling matmul per sample.
+Its ``loss`` is the official-style training step of the benchmark: the same loss terms, the point term by binary
+cross-entropy over materialised one-hot 112x112 maps.
 What the official forward computes is described in docs/official_behaviour.md, sections 1.3-1.9.
 """
 import math
@@ -15,8 +17,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .layers import plain_inference
+from .losses import graph_zero, one_hot_heatmaps
 
-__all__ = ['OfficialStyleReference', 'official_encoder_layer', 'official_sine_position',
+__all__ = ['OfficialStyleReference', 'official_encoder_layer', 'official_heatmap_loss', 'official_sine_position',
            'per_sample_sparse_upsample', 'reference_from_model']
 
 
@@ -51,6 +54,18 @@ def official_encoder_layer(layer: nn.Module, x: Tensor, mask: Optional[Tensor]) 
     return x + layer.dropout2(y)
 
 
+def official_heatmap_loss(pred: Tensor, target_index: Tensor, bce_weight: float = 1000.,
+                          smooth: float = 1e-5) -> Tensor:
+    """Official point loss on (K, H*W) up-sampled heatmaps: one-hot target maps materialised (by a scatter here, the
+    official code indexes a H*W x H*W identity), ``F.binary_cross_entropy`` over every cell, plus the Dice term."""
+    if pred.shape[0] == 0:
+        return graph_zero(pred)
+    onehot = one_hot_heatmaps(target_index, pred.shape[1], pred.dtype)
+    bce = F.binary_cross_entropy(pred, onehot)
+    dice = 2. * ((pred * onehot).sum(dim=1) + smooth) / (pred.sum(dim=1) + onehot.sum(dim=1) + 2. * smooth)
+    return bce_weight * bce + (1. - dice).mean()
+
+
 def per_sample_sparse_upsample(matrix: Tensor, x: Tensor) -> Tensor:
     """Official ``Mesh.upsample``: one sparse matmul per sample in a Python loop."""
     return torch.stack([torch.sparse.mm(matrix, x[i]) for i in range(x.shape[0])], dim=0)
@@ -73,6 +88,14 @@ class OfficialStyleReference(nn.Module):
     def forward(self, images: Tensor) -> Tuple[Tensor, ...]:
         with plain_inference(self):
             return self._forward(images)
+
+    def loss(self, images: Tensor, batch_data_samples: list) -> dict:
+        """Official-style training losses: this forward (plain modules, the (B, N, 112*112) heatmap built) and the
+        PointHMR loss terms of ``head.loss_by_predictions`` with :func:`official_heatmap_loss` on the full maps."""
+        camera, joints, vertices_431, vertices_1723, vertices, heatmap = self(images)
+        preds = dict(camera=camera, joints=joints, vertices_431=vertices_431, vertices_1723=vertices_1723,
+                     vertices=vertices, heatmap=heatmap)
+        return self.head.loss_by_predictions(preds, batch_data_samples, heatmap_loss_fn=official_heatmap_loss)
 
     def _forward(self, images: Tensor) -> Tuple[Tensor, ...]:
         neck, head, regressor = self.neck, self.head, self.head.transformer

@@ -182,6 +182,14 @@ def test_ablations_change_one_setting(suffix, path, expected):
     assert ablation == base
 
 
+def test_amp_variant_only_changes_the_optimizer_wrapper():
+    base = Config.fromfile(str(H36M))
+    amp = Config.fromfile(str(H36M).replace('.py', '_amp.py'))
+    assert amp.optim_wrapper.type == 'AmpOptimWrapper' and amp.optim_wrapper.loss_scale == 'dynamic'
+    assert plain(amp.optim_wrapper.optimizer) == plain(base.optim_wrapper.optimizer)
+    assert plain(amp.model) == plain(base.model)
+
+
 def test_synthetic_config_builds_model_and_datasets(tiny_synthetic_root):
     cfg = Config.fromfile(str(SYNTHETIC))
     assert plain(cfg.custom_hooks) == [dict(type='MeanPoseBaselineHook')]

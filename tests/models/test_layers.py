@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from pointhmr.models.layers import (PreNormTransformerEncoderLayer, SinePositionEncoding2D, TransformerEncoderStack,
-                                    build_residual_conv_head)
+                                    additive_attention_mask, build_residual_conv_head)
 
 
 def test_sine_encoding_matches_formula():
@@ -66,6 +66,48 @@ def test_prenorm_layer_matches_reference_and_respects_mask():
     assert not torch.allclose(out[:, 0], out_changed[:, 0], atol=1e-4)
     with pytest.raises(ValueError, match='divisible'):
         PreNormTransformerEncoderLayer(embed_dims=10, num_heads=4, feedforward_channels=8)
+
+
+def _module_attention_layer(layer: PreNormTransformerEncoderLayer, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The same layer through ``nn.MultiheadAttention`` with a boolean mask (the previous implementation)."""
+    y = layer.norm1(x)
+    x = x + layer.self_attn(y, y, y, attn_mask=mask, need_weights=False)[0]
+    return x + layer.linear2(F.relu(layer.linear1(layer.norm2(x))))
+
+
+def test_additive_mask_path_matches_multihead_attention_forward_and_backward():
+    """Training path (SDPA + float mask) = nn.MultiheadAttention with the bool mask: outputs and every gradient."""
+    torch.manual_seed(0)
+    layer = PreNormTransformerEncoderLayer(embed_dims=16, num_heads=4, feedforward_channels=32, dropout=0.).train()
+    mask = torch.rand(7, 7, generator=torch.Generator().manual_seed(1)) > 0.5
+    mask.fill_diagonal_(False)
+    bias = additive_attention_mask(mask)
+    assert bias.dtype == torch.float32 and torch.equal(bias == float('-inf'), mask) and (bias[~mask] == 0).all()
+    x = torch.randn(3, 7, 16, requires_grad=True)
+    results = []
+    for forward in (lambda: layer(x, bias), lambda: _module_attention_layer(layer, x, mask)):
+        layer.zero_grad()
+        x.grad = None
+        out = forward()
+        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        results.append((out.detach(), x.grad.clone(), {n: p.grad.clone() for n, p in layer.named_parameters()}))
+    (out, grad_x, grads), (out_ref, grad_x_ref, grads_ref) = results
+    torch.testing.assert_close(out, out_ref, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(grad_x, grad_x_ref, atol=1e-6, rtol=1e-5)
+    assert grads.keys() == grads_ref.keys() and len(grads) == 12
+    for name in grads:
+        torch.testing.assert_close(grads[name], grads_ref[name], atol=1e-6, rtol=1e-5, msg=name)
+    with torch.no_grad():  # a bool mask is still accepted (converted per call)
+        torch.testing.assert_close(layer(x, mask), out, atol=1e-6, rtol=1e-5)
+
+
+def test_additive_mask_refuses_fully_blocked_rows():
+    mask = torch.zeros(3, 3, dtype=torch.bool)
+    mask[1] = True
+    with pytest.raises(ValueError, match='blocks every key'):
+        additive_attention_mask(mask)
+    assert additive_attention_mask(None) is None
+    assert additive_attention_mask(torch.zeros(3, 3), torch.float64).dtype == torch.float64
 
 
 def test_encoder_stack_names_and_final_norm():

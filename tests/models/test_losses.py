@@ -106,6 +106,23 @@ def test_heatmap_loss_equals_bce_plus_dice():
     assert heatmap_loss(onehot, target).item() == pytest.approx(0., abs=1e-4)
 
 
+def test_heatmap_loss_on_replicated_cells_equals_the_loss_on_the_upsampled_map():
+    """``replication``: the loss of a 2x nearest up-sampled map from the low-resolution probabilities, exactly."""
+    logits = torch.randn(5, 1, 6, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    logits.requires_grad_(True)
+    full = F.interpolate(logits, scale_factor=2, mode='nearest').flatten(1).softmax(-1)  # (5, 168)
+    target = torch.tensor([0, 13, 167, 100, 55])
+    low_target = (target // 14 // 2) * 7 + (target % 14) // 2
+    expected = heatmap_loss(full, target)
+    got = heatmap_loss(logits.flatten(1).softmax(-1) / 4, low_target, replication=4)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-12)
+    grad_expected, = torch.autograd.grad(expected, logits)
+    grad_got, = torch.autograd.grad(got, logits)
+    torch.testing.assert_close(grad_got, grad_expected, rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match='replication'):
+        heatmap_loss(full, target, replication=0)
+
+
 def test_heatmap_loss_nan_guard_keeps_graph():
     logits = torch.randn(0, 12544, requires_grad=True)
     loss = heatmap_loss(logits.softmax(-1), torch.zeros(0, dtype=torch.long))

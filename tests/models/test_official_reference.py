@@ -72,6 +72,30 @@ def test_the_comparison_detects_a_wrong_mask(model_and_reference, outputs):
     assert (vertices - outputs[0]['vertices']).abs().max() > 1e3 * TOLERANCE
 
 
+def test_official_style_training_loss_and_gradients_match_ours(model_and_reference):
+    """The benchmark's official-style training step computes our training losses: same values and parameter gradients
+    (the reference builds the 112x112 maps and one-hot targets; our loss works at the logits' resolution)."""
+    from tools.analysis_tools.benchmark import synthetic_data_samples
+    model, reference = model_and_reference  # eval mode: no dropout, BatchNorm running statistics
+    images = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(2))
+    samples = synthetic_data_samples(2, seed=3)
+    results = []
+    for compute in (lambda: model.loss(images, samples), lambda: reference.loss(images, samples)):
+        model.zero_grad(set_to_none=True)
+        losses = compute()
+        sum(losses.values()).backward()
+        results.append(({k: v.item() for k, v in losses.items()},
+                        {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+    (ours, our_grads), (theirs, their_grads) = results
+    assert ours.keys() == theirs.keys() and ours['loss_heatmap'] > 0
+    for key in ours:
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-5), key
+    assert our_grads.keys() == their_grads.keys() and len(our_grads) > 100
+    for name, grad in our_grads.items():  # relative to the largest gradient entry of the tensor
+        scale = their_grads[name].abs().max().clamp(min=1e-12)
+        assert (grad - their_grads[name]).abs().max() <= 1e-4 * scale, name
+
+
 def test_sine_position_matches_ours():
     """The official encoding recomputed from a padding mask equals the cached one of our neck."""
     official = official_sine_position(2, 7, 7, 512, torch.device('cpu'))

@@ -81,6 +81,30 @@ def test_preprocessor_and_flip_test_guard(light_model_cfg):
         MODELS.build(light_model_cfg)
 
 
+def test_loss_and_predict_under_bfloat16_autocast(light_model_cfg):
+    """What the AMP config variant runs (autocast around loss / predict), checked with CPU bfloat16 autocast: the
+    attention masks follow the query dtype, sparse up-sampling and losses work; losses close to float32."""
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg).train()
+    batch = _batch(model, training=True)
+    for module in model.modules():  # deterministic comparison: no dropout
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.
+    reference = model(**batch, mode='loss')
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model(**batch, mode='loss')
+    assert losses.keys() == reference.keys()
+    for key, value in losses.items():
+        assert value.dtype == torch.float32 and torch.isfinite(value), key
+        assert value.item() == pytest.approx(reference[key].item(), rel=0.1, abs=1e-3), key
+    sum(losses.values()).backward()
+    assert model.head.transformer.transformer_1.layers[0].self_attn.in_proj_weight.grad.isfinite().all()
+    model.eval()
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        results = model(**_batch(model, training=False), mode='predict')
+    assert np.isfinite(results[0].pred_instances.vertices).all()
+
+
 def test_ddp_ignores_exactly_the_body_model_buffers(light_model_cfg):
     model = MODELS.build(light_model_cfg)
     body_buffers = {f'head.body_model.{name}' for name, _ in model.head.body_model.named_buffers()}

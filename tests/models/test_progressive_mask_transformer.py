@@ -141,6 +141,9 @@ def test_progressive_masks_on_lattice(make_head, lattice_width):
         assert np.array_equal(~mask[prefix:, prefix:].numpy(), reach)
         counts.append(int((~mask).sum()))
     assert counts == sorted(counts, reverse=True)  # wide -> narrow
+    for mask, bias in zip(masks, head.attention_biases):  # the additive float masks the transformer uses, built once
+        assert bias.dtype == torch.float32 and torch.equal(bias == float('-inf'), mask) and (bias[~mask] == 0).all()
+    assert head.attention_biases[0] is head.attention_biases[0]
     assert all(m is None for m in make_head(hops=None).attention_masks)
     partial = make_head(hops=(None, 2, None, 1)).attention_masks
     assert partial[0] is None and partial[1] is not None
@@ -195,6 +198,26 @@ def test_heatmap_loss_reaches_heatmap_logits(make_head):
         pytest.skip('degenerate random camera')
     losses['loss_heatmap'].backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_training_loss_at_logit_resolution_equals_the_loss_on_the_112_heatmap(make_head):
+    """``loss`` never builds the (B, N, 112*112) maps; same values and gradients as the loss on forward()'s heatmap."""
+    head = make_head(heatmap_camera='ground_truth')  # fitted camera: targets inside the map
+    tokens = PointGuidedSamplerOutput(*(t.clone().requires_grad_(True) for t in _tokens()))
+    samples = [_sample(seed=0), _sample(seed=1)]
+    fast = head.loss(tokens, samples)
+    preds = head.forward(tokens)
+    assert preds['heatmap'].shape[-1] == 112 * 112
+    full = head.loss_by_predictions(preds, samples)
+    assert fast.keys() == full.keys()
+    for key in fast:
+        assert fast[key].item() == pytest.approx(full[key].item(), rel=1e-6), key  # float32 sums in another order
+    assert fast['loss_heatmap'].item() > 0
+    grads_fast = torch.autograd.grad(sum(fast.values()), tokens)
+    grads_full = torch.autograd.grad(sum(full.values()), tokens)
+    for fast_grad, full_grad in zip(grads_fast, grads_full):
+        torch.testing.assert_close(fast_grad, full_grad, rtol=1e-5, atol=1e-9)
+    assert grads_fast[3].abs().sum() > 0  # the logits get the heatmap gradient
 
 
 def test_predict_fields_in_crop_pixels(make_head):

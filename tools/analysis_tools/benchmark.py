@@ -20,12 +20,23 @@ each with a surrogate loss (sum of mean squares of every output) so both columns
 in deploy mode, so ours include the Winograd saving); an extra row times our training step with the real
 ``model.loss`` on synthetic labels.
 
+``--speedup`` prints only the speed-up against the official-style port, ratio = official-style time / ours: inference
+at batch 1 and 8 with 1 and 2 threads (ours in deploy mode), and training steps at batch 4 and 12 (our ``model.loss``
+against ``OfficialStyleReference.loss``: the same PointHMR loss terms with the official 112x112 maps and one-hot BCE;
+forward, backward and Adam for both) with their peak memory; each pair interleaved in one process, medians. With
+``--device cuda`` it prints images/s on a GPU, and ``--amp fp16|bf16`` runs our side under autocast (training: fp16
+with a GradScaler, as AmpOptimWrapper); written for GPUs but not yet run on one::
+
+    python tools/analysis_tools/benchmark.py --speedup --iters 3 --warmup 1
+    python tools/analysis_tools/benchmark.py --speedup --device cuda --amp bf16 --train-batches 12 32
+
 Peak memory: CUDA = ``torch.cuda.max_memory_allocated`` during the measured phase; CPU = peak increase of the heap bytes
 in use (glibc ``mallinfo2``, sampled every 2 ms; resident set size where glibc is missing). Timings interleave the
 implementations and report medians; on CPU one thread is the default (``--threads``) because multi-threaded OpenMP is
 very noisy on a shared machine.
 """
 import argparse
+import contextlib
 import ctypes
 import os
 import statistics
@@ -63,6 +74,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--reference', action='store_true', help='also time the straightforward official-style port')
     parser.add_argument('--plain', action='store_true',
                         help='also time our inference with the fast path off (plain conv + BatchNorm modules)')
+    parser.add_argument('--speedup', action='store_true',
+                        help='only the speed-up table against the official-style port: inference at --infer-batches x '
+                        '--infer-threads, training steps (real losses, forward + backward + Adam) at --train-batches, '
+                        'peak training memory; interleaved runs, medians, ratios')
+    parser.add_argument('--infer-batches', type=int, nargs='+', default=[1, 8], help='--speedup inference batches')
+    parser.add_argument('--infer-threads', type=int, nargs='+', default=[1, 2], help='--speedup inference threads')
+    parser.add_argument('--train-batches', type=int, nargs='+', default=[4, 12], help='--speedup training batches')
+    parser.add_argument('--train-threads', type=int, default=1, help='--speedup training-step threads')
+    parser.add_argument('--amp', choices=['none', 'fp16', 'bf16'], default='none',
+                        help='--speedup: run our model under torch.autocast (training: fp16 with a GradScaler, as '
+                        'mmengine AmpOptimWrapper); the official-style port stays float32')
     parser.add_argument('--skip-flops', action='store_true')
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--seed', type=int, default=0)
@@ -380,6 +402,104 @@ def _train_step(optimizer: torch.optim.Optimizer, compute_loss: Callable[[Tensor
     optimizer.step()
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# speed-up against the official-style port (--speedup)
+# ---------------------------------------------------------------------------------------------------------------------
+def _autocast(device: torch.device, amp: str):
+    """``torch.autocast`` for ``--amp`` (a no-op context for 'none')."""
+    if amp == 'none':
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.float16 if amp == 'fp16' else torch.bfloat16)
+
+
+class _TrainStep:
+    """One optimisation step: zero_grad, ``losses = compute(images, samples)``, backward of their sum, Adam step
+    (with a GradScaler for fp16 autocast, as mmengine's AmpOptimWrapper)."""
+
+    def __init__(self, net: nn.Module, compute: Callable, images: Tensor, samples: list, device: torch.device,
+                 amp: str = 'none'):
+        self.net, self.compute, self.images, self.samples = net, compute, images, samples
+        self.device, self.amp = device, amp
+        self.optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=1e-5)
+        self.scaler = torch.amp.GradScaler(device.type) if amp == 'fp16' else None
+
+    def __call__(self) -> None:
+        self.net.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        with _autocast(self.device, self.amp):
+            losses = self.compute(self.images, self.samples)
+        loss = sum(value for value in losses.values() if isinstance(value, Tensor))
+        if self.scaler is None:
+            loss.backward()
+            self.optimizer.step()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+
+
+def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Namespace, device: torch.device,
+                    report: Callable[[Dict], None] = lambda row: None) -> List[Dict]:
+    """Rows of (mode, batch, threads, ours s, official-style s, ratio, img/s, peak MiB ours / official-style).
+
+    Inference: our ``extract_feat`` + ``head.predict`` (the fast path) against the port's full forward. Training: our
+    ``model.loss`` against the port's ``loss`` (same loss terms, the official 112x112 maps and one-hot targets), each
+    with its own Adam over the shared weights. Each pair runs interleaved in this process; medians of ``--iters``.
+    ``report`` is called with each row as soon as it is measured.
+    """
+    generator = torch.Generator().manual_seed(args.seed)
+    rows = []
+
+    def images(batch: int) -> Tensor:
+        return torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=generator).to(device)
+
+    def ours_infer(x: Tensor):
+        with _autocast(device, args.amp):
+            return predict_instances(model, x)
+
+    for threads in args.infer_threads if device.type == 'cpu' else [torch.get_num_threads()]:
+        torch.set_num_threads(threads)
+        for batch in args.infer_batches:
+            deploy(model)  # our inference runs in deploy mode; the port pauses it (plain modules)
+            reference.eval()
+            x = images(batch)
+            with torch.inference_mode():
+                timed = time_interleaved(dict(ours=partial(ours_infer, x), official=partial(reference, x)),
+                                         args.iters, args.warmup, device)
+            rows.append(dict(mode='inference', batch=batch, threads=threads, ours=timed['ours'][0],
+                             official=timed['official'][0]))
+            report(rows[-1])
+    torch.set_num_threads(args.train_threads)
+    for batch in args.train_batches:
+        x, samples = images(batch), synthetic_data_samples(batch, seed=args.seed)
+        steps = dict(ours=_TrainStep(model, model.loss, x, samples, device, args.amp),
+                     official=_TrainStep(reference, reference.loss, x, samples, device))
+        timed = time_interleaved(steps, args.iters, args.warmup, device)
+        row = dict(mode='training step', batch=batch, threads=args.train_threads, ours=timed['ours'][0],
+                   official=timed['official'][0])
+        for name, step in steps.items():
+            row[f'{name}_mib'] = peak_memory_of(step, device)
+            step.optimizer.zero_grad(set_to_none=True)
+        rows.append(row)
+        report(row)
+        del steps
+    model.eval()
+    reference.eval()
+    return rows
+
+
+SPEEDUP_HEADER = (f'{"":<14} {"batch":>5} {"threads":>7} {"pointhmr (s)":>13} {"official (s)":>13} {"ratio":>7} '
+                  f'{"pointhmr img/s":>15} {"peak MiB pointhmr / official":>29}')
+
+
+def format_speedup_row(row: Dict) -> str:
+    """One speed-up row (ratio = official-style time / ours)."""
+    memory = (f'{row["ours_mib"]:.0f} / {row["official_mib"]:.0f}' if 'ours_mib' in row else '-')
+    return (f'{row["mode"]:<14} {row["batch"]:>5} {row["threads"]:>7} {row["ours"]:>13.3f} '
+            f'{row["official"]:>13.3f} {"x%.2f" % (row["official"] / row["ours"]):>7} '
+            f'{row["batch"] / row["ours"]:>15.2f} {memory:>29}')
+
+
 def compare_outputs(ours: nn.Module, reference: nn.Module, device: torch.device) -> float:
     """Largest absolute vertex difference between our forward and the reference (eval mode, same input)."""
     deploy(ours)
@@ -433,6 +553,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
     model = build_model(args.config, args.light).to(device)
+    if args.speedup:
+        reference = reference_from_model(model).to(device)
+        difference = compare_outputs(TensorForward(model), reference, device)
+        print(f'device: {device}, torch {torch.__version__}, amp {args.amp}, {args.iters} timed iterations (median, '
+              f'pointhmr and the official-style port interleaved) after {args.warmup} warm-up; '
+              f'load average {os.getloadavg()[0]:.1f} at the start')
+        method = 'torch.cuda.max_memory_allocated' if device.type == 'cuda' else PeakMemory(device).method
+        print(f'peak training memory: increase of {method} over one step; ratio = official-style time / ours')
+        print(f'max |vertices(pointhmr) - vertices(official-style)| = {difference:.3e} m (eval mode, same weights)')
+        print(SPEEDUP_HEADER + '\n' + '-' * len(SPEEDUP_HEADER), flush=True)
+        measure_speedup(model, reference, args, device, report=lambda row: print(format_speedup_row(row), flush=True))
+        print(f'load average {os.getloadavg()[0]:.1f} at the end')
+        return 0
     subjects = {
         'pointhmr':
         Subject(TensorForward(model), partial(predict_instances, model), loss_of=partial(real_loss, model))

@@ -49,7 +49,8 @@ class MeshRegressor(nn.Module):
         return self.transformer_1, self.transformer_2, self.transformer_3, self.transformer_4
 
     def forward(self, tokens: Tensor, attn_masks: Sequence[Optional[Tensor]] = (None, ) * 4) -> Tuple[Tensor, Tensor]:
-        """tokens (B, L, embed_dims), one (L, L) bool mask (True = blocked) or None per stack.
+        """tokens (B, L, embed_dims), one (L, L) mask or None per stack: additive float
+        (0 allowed, -inf blocked) or bool (True = blocked).
 
         Returns:
             camera (B, 3) and xyz (B, L - 1 - num_grid_tokens, 3).

@@ -1,5 +1,5 @@
 """PointHMR's head: token assembly, progressively masked transformer, fixed mesh up-sampling, losses and predictions."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -13,6 +13,7 @@ from pointhmr.body import graph_hops
 from pointhmr.body.mesh_model import level_sizes
 from pointhmr.codecs import fit_weak_perspective_camera, weak_perspective_project
 from pointhmr.utils.arrays import to_numpy
+from ..layers import additive_attention_mask
 from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss, vertex_loss
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
 from .mesh_regressor import MeshRegressor
@@ -139,7 +140,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return body
 
     def _register_attention_masks(self, sampler) -> None:
-        """One (L, L) bool mask per stack (True = blocked), as non-persistent buffers ``attention_mask_{1..4}``."""
+        """One (L, L) bool mask per stack (True = blocked), as non-persistent buffers ``attention_mask_{1..4}``, and
+        its additive float form (0 / -inf, what the transformer uses) as ``attention_bias_{1..4}``, built once."""
         hops = self.hops if self.hops is not None else (None, ) * 4
         if len(hops) != 4:
             raise ValueError(f'ProgressiveMaskTransformerHead: hops needs one entry per stack (4), got {hops}')
@@ -154,10 +156,16 @@ class ProgressiveMaskTransformerHead(BaseHead):
                 mask = torch.as_tensor(
                     graph_hops.attention_mask(reach, num_prefix_tokens=self.num_prefix_tokens), dtype=torch.bool)
             self.register_buffer(f'attention_mask_{index}', mask, persistent=False)
+            self.register_buffer(f'attention_bias_{index}', additive_attention_mask(mask), persistent=False)
 
     @property
     def attention_masks(self) -> List[Optional[Tensor]]:
         return [getattr(self, f'attention_mask_{i}') for i in range(1, 5)]
+
+    @property
+    def attention_biases(self) -> List[Optional[Tensor]]:
+        """The masks as additive float masks (0 = allowed, -inf = blocked), in the model's dtype."""
+        return [getattr(self, f'attention_bias_{i}') for i in range(1, 5)]
 
     # ------------------------------------------------------------------ forward
     def upsample_vertices(self, vertices: Tensor) -> Tuple[Tensor, ...]:
@@ -171,6 +179,14 @@ class ProgressiveMaskTransformerHead(BaseHead):
             level = finer
         return tuple(outputs)
 
+    def _heatmap_factors(self, height: int, width: int) -> Tuple[int, int]:
+        """Nearest up-sampling factors (rows, columns) from ``height x width`` logits to ``heatmap_size``."""
+        out_w, out_h = self.heatmap_size
+        if out_h % height or out_w % width:
+            raise ValueError(f'heatmap_size {self.heatmap_size} must be an integer multiple of the logits size '
+                             f'({width}, {height})')
+        return out_h // height, out_w // width
+
     def loss_heatmap(self, heatmap_logits: Tensor) -> Tensor:
         """(B, N, h, w) logits -> (B, N, H*W): softmax over their nearest up-sampling to ``heatmap_size``
         (official behaviour §1.5).
@@ -180,10 +196,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         """
         batch, channels, height, width = heatmap_logits.shape
         out_w, out_h = self.heatmap_size
-        if out_h % height or out_w % width:
-            raise ValueError(f'heatmap_size {self.heatmap_size} must be an integer multiple of the logits size '
-                             f'({width}, {height})')
-        factor_h, factor_w = out_h // height, out_w // width
+        factor_h, factor_w = self._heatmap_factors(height, width)
         probs = heatmap_logits.flatten(2).softmax(dim=-1) / (factor_h * factor_w)
         probs = probs.view(batch, channels, height, 1, width, 1)
         return probs.expand(-1, -1, -1, factor_h, -1, factor_w).reshape(batch, channels, out_h * out_w)
@@ -201,7 +214,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         joint_tokens = self.joint_token_embed.weight[None].expand(batch, -1, -1)
         content = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
         position = self.token_position_embed.weight[None].expand(batch, -1, -1)
-        camera, xyz = self.transformer(torch.cat((content, position), dim=2), self.attention_masks)
+        camera, xyz = self.transformer(torch.cat((content, position), dim=2), self.attention_biases)
         joints, vertices_coarse = xyz[:, :self.num_joints], xyz[:, self.num_joints:]
         levels = (vertices_coarse, ) + self.upsample_vertices(vertices_coarse)
         outputs = dict(camera=camera, joints=joints)
@@ -244,8 +257,21 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
     def loss(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
-        """Weighted PointHMR losses (official behaviour §3.2/3.3) from ``gt_instance_labels`` of the data samples."""
-        preds = self.forward(feats)
+        """Weighted PointHMR losses (official behaviour §3.2/3.3) from ``gt_instance_labels`` of the data samples.
+
+        The point term is computed at the heatmap logits' resolution (see :meth:`loss_by_predictions`): the
+        (B, N, 112*112) loss heatmap of :meth:`forward` is never built in training.
+        """
+        preds = self._regress(feats)
+        preds['heatmap_logits'] = feats.heatmap_logits
+        return self.loss_by_predictions(preds, batch_data_samples)
+
+    def loss_by_predictions(self, preds: Dict[str, Tensor], batch_data_samples: OptSampleList,
+                            heatmap_loss_fn: Callable[..., Tensor] = heatmap_loss) -> Dict[str, Tensor]:
+        """The losses of :meth:`loss` from predictions: :meth:`_regress`'s dict plus either ``heatmap_logits``
+        (B, N, h, w) or ``heatmap`` (B, N, H*W), the up-sampled probabilities of :meth:`forward` (then
+        ``heatmap_loss_fn(rows (K, H*W), targets (K,), bce_weight=...)`` computes the point term; the logits path gives
+        the same value without building them)."""
         device = preds['camera'].device
         labels = {key: self._stack_labels(batch_data_samples, key, device)
                   for key in ('keypoints_2d', 'keypoints_3d', 'smpl_pose', 'smpl_betas', 'has_3d_joints', 'has_smpl')}
@@ -283,10 +309,29 @@ class ProgressiveMaskTransformerHead(BaseHead):
         target_index, valid = heatmap_point_targets(points, self.heatmap_size)
         kept_rows, vertex_index = valid.nonzero(as_tuple=True)
         sample_index = keep.nonzero(as_tuple=True)[0][kept_rows]
-        losses['loss_heatmap'] = weights['heatmap'] * heatmap_loss(
-            preds['heatmap'][sample_index, vertex_index], target_index[kept_rows, vertex_index],
-            bce_weight=weights['heatmap_bce'])
+        target_index = target_index[kept_rows, vertex_index]
+        if 'heatmap_logits' in preds:
+            probs, cells, replication = self.low_resolution_heatmap(
+                preds['heatmap_logits'][sample_index, vertex_index], target_index)
+            point_loss = heatmap_loss(probs, cells, bce_weight=weights['heatmap_bce'], replication=replication)
+        else:
+            point_loss = heatmap_loss_fn(preds['heatmap'][sample_index, vertex_index], target_index,
+                                         bce_weight=weights['heatmap_bce'])
+        losses['loss_heatmap'] = weights['heatmap'] * point_loss
         return losses
+
+    def low_resolution_heatmap(self, logits: Tensor, target_index: Tensor) -> Tuple[Tensor, Tensor, int]:
+        """(K, h, w) logits and (K,) flat cells of the ``heatmap_size`` map -> ((K, h*w) probabilities of one cell of
+        the up-sampled map, (K,) logit cells holding the targets, cells of the up-sampled map per logit): the inputs
+        of :func:`heatmap_loss` with ``replication`` that equal the loss on :meth:`loss_heatmap`'s maps."""
+        height, width = logits.shape[-2:]
+        out_w = self.heatmap_size[0]
+        factor_h, factor_w = self._heatmap_factors(height, width)
+        replication = factor_h * factor_w
+        probs = logits.flatten(1).float().softmax(dim=-1) / replication  # float32 under autocast too (log(1 - p))
+        cells = torch.div(target_index, out_w * factor_h, rounding_mode='floor') * width + torch.div(
+            target_index % out_w, factor_w, rounding_mode='floor')
+        return probs, cells, replication
 
     def _point_camera(self, camera: Tensor, gt_vertices: Tensor, gt_joints_2d: Tensor) -> Tensor:
         """(B, 3) camera for the heatmap targets (``heatmap_camera``), without gradient."""
@@ -307,7 +352,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         root keypoint, ``joints_14`` (1, J, 3) joint tokens as regressed (J = 14 for SMPL, 21 for MANO; the name is
         kept for compatibility), ``camera`` (1, 3)."""
         preds = self._regress(feats)
-        vertices, camera = preds['vertices'], preds['camera']
+        vertices, camera = preds['vertices'].float(), preds['camera'].float()  # float32 results under autocast too
         body = self.body_model
         h36m = body.keypoints(vertices)
         pelvis = h36m[:, body.root_keypoint:body.root_keypoint + 1]

@@ -1,15 +1,36 @@
 """Pre-LayerNorm transformer encoder layer and stack (the building blocks of PointHMR's mesh regressor)."""
 from typing import Optional
 
+import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+def additive_attention_mask(mask: Optional[Tensor], dtype: torch.dtype = torch.float32) -> Optional[Tensor]:
+    """(L, L) bool mask (True = blocked) -> additive float mask (0 allowed, -inf blocked) for
+    :func:`torch.nn.functional.scaled_dot_product_attention`; float masks are returned (cast to ``dtype``).
+
+    Raises:
+        ValueError: a row blocks every key (its softmax would be NaN).
+    """
+    if mask is None:
+        return None
+    if mask.dtype != torch.bool:
+        return mask.to(dtype)
+    if mask.all(dim=-1).any():
+        raise ValueError('additive_attention_mask: a query row blocks every key; every token must see at least one '
+                         'token (itself)')
+    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill_(mask, float('-inf'))
 
 
 class PreNormTransformerEncoderLayer(nn.Module):
     """Pre-LN encoder layer: ``x + Drop(MHA(LN1(x)))`` then ``x + Drop(Linear2(Drop(ReLU(Linear1(LN2(x))))))``.
 
-    Uses :class:`torch.nn.MultiheadAttention` with a packed q/k/v projection, so parameter names map 1:1 to the
-    official checkpoint (``self_attn.in_proj_weight``, ``self_attn.out_proj``, ``linear1``, ``linear2``, ``norm1``,
-    ``norm2``). Tensors are batch-first ``(B, L, C)``.
+    Holds a :class:`torch.nn.MultiheadAttention` (packed q/k/v projection) so parameter names map 1:1 to the official
+    checkpoint (``self_attn.in_proj_weight``, ``self_attn.out_proj``, ``linear1``, ``linear2``, ``norm1``,
+    ``norm2``), but computes the attention with :func:`torch.nn.functional.scaled_dot_product_attention` and an
+    additive float mask (the same maths; faster than the module's boolean-mask path in training and inference).
+    Tensors are batch-first ``(B, L, C)``.
 
     Args:
         embed_dims: token width ``d``.
@@ -33,11 +54,24 @@ class PreNormTransformerEncoderLayer(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
         self.activation = nn.ReLU(inplace=True)
 
+    def attention(self, x: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
+        """Multi-head self-attention of ``x`` (B, L, C) with ``self_attn``'s weights; ``attn_mask`` (L, L) additive
+        float (or bool, True = blocked, converted on every call: pass float masks built once)."""
+        attn = self.self_attn
+        batch, length, channels = x.shape
+        heads = attn.num_heads
+        qkv = F.linear(x, attn.in_proj_weight, attn.in_proj_bias)
+        q, k, v = qkv.view(batch, length, 3, heads, channels // heads).permute(2, 0, 3, 1, 4).unbind(0)
+        if attn_mask is not None and attn_mask.dtype != q.dtype:
+            attn_mask = additive_attention_mask(attn_mask, q.dtype)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask,
+                                             dropout_p=attn.dropout if self.training else 0.)
+        return attn.out_proj(out.transpose(1, 2).reshape(batch, length, channels))
+
     def forward(self, x: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
-        """x: (B, L, C); attn_mask: (L, L) bool, True = blocked (PyTorch semantics)."""
-        y = self.norm1(x)
-        y = self.self_attn(y, y, y, attn_mask=attn_mask, need_weights=False)[0]
-        x = x + self.dropout1(y)
+        """x: (B, L, C); attn_mask: (L, L) additive float mask (0 = allowed, -inf = blocked) or bool (True =
+        blocked, PyTorch semantics)."""
+        x = x + self.dropout1(self.attention(self.norm1(x), attn_mask))
         y = self.linear2(self.dropout(self.activation(self.linear1(self.norm2(x)))))
         return x + self.dropout2(y)
 

@@ -7,7 +7,8 @@ one-hot map per (sample, vertex). Deliberate differences from the official code:
   into column/row 0);
 * points with ``x`` or ``y`` outside ``[0, 112)`` are discarded (the official code only bounds-checked the flat index,
   so an out-of-range ``x`` wrapped into the neighbouring row);
-* no ``12544 x 12544`` identity: one-hot maps come from a scatter, and the loss itself only gathers the target cell;
+* no ``12544 x 12544`` identity: one-hot maps come from a scatter, and the loss itself only gathers the target cell
+  (in training it runs on the 56x56 logits' softmax, exactly equal to the loss on the 112x112 up-sampled maps);
 * an empty selection (no sample with SMPL, or no valid point) gives a graph-keeping zero instead of NaN.
 """
 from typing import Tuple
@@ -44,16 +45,24 @@ def one_hot_heatmaps(index: Tensor, num_cells: int, dtype: torch.dtype = torch.f
     return maps.scatter_(1, index[:, None], 1.)
 
 
-def heatmap_loss(pred: Tensor, target_index: Tensor, bce_weight: float = 1000., smooth: float = 1e-5) -> Tensor:
+def heatmap_loss(pred: Tensor, target_index: Tensor, bce_weight: float = 1000., smooth: float = 1e-5,
+                 replication: int = 1) -> Tensor:
     """``bce_weight * BCE(pred, onehot) + mean_k(1 - Dice_k)`` for K supervised (sample, vertex) heatmaps.
 
     ``BCE`` is the mean over ``K * HW`` of the binary cross-entropy against the one-hot map of ``target_index`` (logs
     clamped at -100 as :func:`torch.nn.functional.binary_cross_entropy`); it is evaluated without materialising the
     one-hot maps: ``sum(-log(1 - p)) - sum_k(log p_t - log(1 - p_t))``. ``Dice_k = 2 (p_t + s) / (sum p + 1 + 2 s)``.
 
+    With ``replication = r > 1``, every entry of ``pred`` stands for ``r`` cells of equal probability of the full map
+    (a nearest up-sampling, e.g. the 56x56 logits' softmax divided by 4 for the 112x112 map) and ``target_index`` is the
+    entry holding the target cell: the result equals the loss on the up-sampled map exactly (sums scaled by ``r``)
+    without building it.
+
     Args:
-        pred: (K, HW) heatmap probabilities (each row a softmax; the 112x112 view of official behaviour §1.5).
+        pred: (K, HW) heatmap probabilities (each row a softmax; the 112x112 view of official behaviour §1.5), or
+            (K, HW / r).
         target_index: (K,) flat target cell per row.
+        replication: cells of the full map per entry of ``pred``.
 
     Returns:
         Scalar; a graph-keeping zero when ``K == 0`` (the official code returned NaN).
@@ -61,12 +70,14 @@ def heatmap_loss(pred: Tensor, target_index: Tensor, bce_weight: float = 1000., 
     if pred.dim() != 2 or target_index.shape != pred.shape[:1]:
         raise ValueError(f'heatmap_loss: expected pred (K, HW) and target_index (K,), got {tuple(pred.shape)} and '
                          f'{tuple(target_index.shape)}')
+    if replication < 1:
+        raise ValueError(f'heatmap_loss: replication must be >= 1, got {replication}')
     if pred.shape[0] == 0:
         return graph_zero(pred)
     log_not_p = torch.log(1. - pred).clamp(min=-100.)
     p_target = pred.gather(1, target_index[:, None]).squeeze(1)
     log_p_target = torch.log(p_target).clamp(min=-100.)
     log_not_p_target = log_not_p.gather(1, target_index[:, None]).squeeze(1)
-    bce = -(log_not_p.sum() + (log_p_target - log_not_p_target).sum()) / pred.numel()
-    dice = 2. * (p_target + smooth) / (pred.sum(dim=1) + 1. + 2. * smooth)
+    bce = -(replication * log_not_p.sum() + (log_p_target - log_not_p_target).sum()) / (pred.numel() * replication)
+    dice = 2. * (p_target + smooth) / (replication * pred.sum(dim=1) + 1. + 2. * smooth)
     return bce_weight * bce + (1. - dice).mean()
