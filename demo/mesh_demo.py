@@ -42,7 +42,9 @@ VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='PointHMR config file')
-    parser.add_argument('checkpoint', nargs='?', default=None,
+    parser.add_argument('checkpoint',
+                        nargs='?',
+                        default=None,
                         help="checkpoint file, or 'none' for random weights (smoke tests); not used by onnxruntime")
     parser.add_argument('--input', required=True, help='image file, folder of images, or video file')
     parser.add_argument('--output-dir', required=True, help='folder for the rendered images and result files')
@@ -63,9 +65,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='append a side-view panel to the rendered images')
     parser.add_argument('--max-frames', type=int, default=None, help='stop a video after this many frames')
     add_param_and_video_arguments(parser)
-    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'), default='pytorch',
+    parser.add_argument('--backend',
+                        choices=('pytorch', 'onnxruntime'),
+                        default='pytorch',
                         help='run the network in PyTorch (CHECKPOINT) or onnxruntime (--onnx)')
-    parser.add_argument('--onnx', default=None, help='.onnx file for --backend onnxruntime '
+    parser.add_argument('--onnx',
+                        default=None,
+                        help='.onnx file for --backend onnxruntime '
                         '(tools/deployment/pytorch2onnx.py, exported from CONFIG)')
     args = parser.parse_args(argv)
     if args.backend == 'onnxruntime' and not args.onnx:
@@ -85,13 +91,17 @@ def add_param_and_video_arguments(parser: argparse.ArgumentParser) -> None:
     """--fit-params and the video tracking / smoothing options."""
     group = parser.add_argument_group('parameters, tracking and smoothing')
     group.add_argument('--fit-params', action='store_true', help='fit SMPL/MANO parameters to every predicted mesh')
-    group.add_argument('--smooth', choices=('none', 'oneeuro', 'savgol'), default=None,
+    group.add_argument('--smooth',
+                       choices=('none', 'oneeuro', 'savgol'),
+                       default=None,
                        help='temporal smoothing of each video track (default: oneeuro for videos; images: none)')
     group.add_argument('--smooth-min-cutoff', type=float, default=1.0, help='One-Euro cutoff at rest (Hz)')
     group.add_argument('--smooth-beta', type=float, default=10.0, help='One-Euro speed coefficient')
     group.add_argument('--smooth-window', type=int, default=9, help='Savitzky-Golay window (odd, frames)')
     group.add_argument('--track-iou-thr', type=float, default=0.3, help='min IoU of a box with its track')
-    group.add_argument('--track-max-missed', type=int, default=10,
+    group.add_argument('--track-max-missed',
+                       type=int,
+                       default=10,
                        help='frames a track may go unseen before it ends (a returning person then gets a new id)')
 
 
@@ -241,21 +251,31 @@ def run_video(inferencer, video: Path, args, box_file, out_dir: Path) -> int:
     if not per_frame:
         raise ValueError(f'video {video} has no readable frames')
     method = args.smooth or 'oneeuro'
-    tracks = smooth_tracks(group_by_track(per_frame), method, fps=fps, min_cutoff=args.smooth_min_cutoff,
-                           beta=args.smooth_beta, window=args.smooth_window)
+    tracks = smooth_tracks(group_by_track(per_frame),
+                           method,
+                           fps=fps,
+                           min_cutoff=args.smooth_min_cutoff,
+                           beta=args.smooth_beta,
+                           window=args.smooth_window)
     per_frame = scatter_tracks(per_frame, tracks)
     mesh_model = inferencer.model.head.body_model
     if args.fit_params:  # one batched fit over all frames (much faster than frame by frame)
         counts = np.cumsum([len(results['vertices']) for results in per_frame])[:-1]
         fitted = inferencer.fit_params(stack_frames(per_frame), image_shape)
-        per_frame = [{key: value for key, value in zip(fitted, row)}
+        per_frame = [{key: value
+                      for key, value in zip(fitted, row)}
                      for row in zip(*(np.split(value, counts) for value in fitted.values()))]
         tracks = group_by_track(per_frame)
     write_video(inferencer, video, per_frame, fps, args, out_dir)
     write_tracks(tracks, mesh_model, out_dir, video.stem, fps, args.fit_params)
     stacked = stack_frames(per_frame)
-    write_results(stacked, out_dir, video.stem, video_path=str(video), num_frames=len(per_frame),
-                  random_weights=inferencer.random_weights, smoothing=method)
+    write_results(stacked,
+                  out_dir,
+                  video.stem,
+                  video_path=str(video),
+                  num_frames=len(per_frame),
+                  random_weights=inferencer.random_weights,
+                  smoothing=method)
     num = len(stacked['vertices'])
     print(f'{video}: {len(per_frame)} frame(s), {num} person detection(s) in {len(tracks)} track(s) -> '
           f'{out_dir / (video.stem + "_mesh.mp4")}')

@@ -17,8 +17,10 @@ from packaging.requirements import Requirement
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: distributions that only tools/install.sh may install (plain resolution would pick a CUDA torch or fail on chumpy)
-FORBIDDEN = {'torch', 'torchvision', 'torchaudio', 'chumpy', 'mmcv', 'mmcv-full', 'mmdet', 'mmpose', 'smplx',
-             'xtcocotools', 'triton'}
+FORBIDDEN = {
+    'torch', 'torchvision', 'torchaudio', 'chumpy', 'mmcv', 'mmcv-full', 'mmdet', 'mmpose', 'smplx', 'xtcocotools',
+    'triton'
+}
 
 
 def normalise(name: str) -> str:
@@ -33,8 +35,11 @@ def is_forbidden(name: str) -> bool:
 def requires(tmp_path_factory) -> Dict[str, List[Requirement]]:
     """``requires.txt`` written by ``setup.py egg_info``: {'': install_requires, extra: requirements}."""
     out = tmp_path_factory.mktemp('egg_info')
-    subprocess.run([sys.executable, 'setup.py', '-q', 'egg_info', '--egg-base', str(out)], cwd=REPO_ROOT,
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, 'setup.py', '-q', 'egg_info', '--egg-base',
+                    str(out)],
+                   cwd=REPO_ROOT,
+                   check=True,
+                   capture_output=True)
     sections: Dict[str, List[Requirement]] = {'': []}
     current = ''
     for line in next(out.glob('*.egg-info')).joinpath('requires.txt').read_text().splitlines():
@@ -104,8 +109,10 @@ def test_extras_tests_and_deploy(requires):
 def test_install_script_installs_the_pinned_stack():
     """Every pin of requirements/stack.txt is installed by tools/install.sh: literally, or as a pip constraint of the
     runtime requirements (then the package must be one of them)."""
-    script = [line for line in (REPO_ROOT / 'tools' / 'install.sh').read_text().splitlines()
-              if not line.lstrip().startswith('#')]
+    script = [
+        line for line in (REPO_ROOT / 'tools' / 'install.sh').read_text().splitlines()
+        if not line.lstrip().startswith('#')
+    ]
     body = '\n'.join(script)
     constrained = '-r "$ROOT/requirements/runtime.txt" -c "$ROOT/requirements/stack.txt"' in body
     runtime = {normalise(r.name) for r in requirement_file('runtime.txt')}
@@ -132,16 +139,25 @@ def test_wheel_carries_configs_tools_and_model_index(tmp_path):
         shutil.copytree(REPO_ROOT / name, source / name, ignore=ignore)
     for name in ('setup.py', 'MANIFEST.in', 'README.md', 'LICENSE', 'model-index.yml'):
         shutil.copyfile(REPO_ROOT / name, source / name)
-    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '--no-index',
-                    '-w', str(tmp_path / 'dist'), str(source)], check=True, capture_output=True, timeout=600)
+    subprocess.run([
+        sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '--no-index', '-w',
+        str(tmp_path / 'dist'),
+        str(source)
+    ],
+                   check=True,
+                   capture_output=True,
+                   timeout=600)
     (wheel, ) = (tmp_path / 'dist').glob('pointhmr-*.whl')
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         metadata = archive.read(next(n for n in names if n.endswith('.dist-info/METADATA'))).decode()
-    configs = {f'pointhmr/.mim/{p.relative_to(REPO_ROOT).as_posix()}' for p in (REPO_ROOT / 'configs').rglob('*')
-               if p.is_file() and p.suffix in ('.py', '.yml', '.md')}
+    configs = {
+        f'pointhmr/.mim/{p.relative_to(REPO_ROOT).as_posix()}'
+        for p in (REPO_ROOT / 'configs').rglob('*') if p.is_file() and p.suffix in ('.py', '.yml', '.md')
+    }
     assert configs and configs <= names, sorted(configs - names)
     assert {'pointhmr/.mim/model-index.yml', 'pointhmr/.mim/tools/train.py', 'pointhmr/py.typed'} <= names
-    requires = [Requirement(line.split(':', 1)[1]) for line in metadata.splitlines()
-                if line.startswith('Requires-Dist')]
+    requires = [
+        Requirement(line.split(':', 1)[1]) for line in metadata.splitlines() if line.startswith('Requires-Dist')
+    ]
     assert requires and not [r.name for r in requires if is_forbidden(r.name)]

@@ -32,8 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-dir', default='data/synthetic', help='where the synthetic dataset is (or is written)')
     parser.add_argument('--train', type=int, default=2000, help='synthetic training images')
     parser.add_argument('--test', type=int, default=200, help='synthetic held-out images')
-    parser.add_argument('--iters', type=int, default=800,
-                        help='training iterations (batch 8; the config\'s max_iters)')
+    parser.add_argument('--iters', type=int, default=800, help='training iterations (batch 8; the config\'s max_iters)')
     parser.add_argument('--num-render', type=int, default=4, help='held-out images to render')
     return parser.parse_args(argv)
 
@@ -84,20 +83,31 @@ def main(argv=None) -> None:
     if dataset_is_complete(data_dir, args.train, args.test):
         print(f'=== synthetic dataset: using {data_dir}')
     else:
-        run('synthetic dataset', ['tools/dataset_converters/make_synthetic_dataset.py', '--out', str(data_dir),
-                                  '--train', str(args.train), '--test', str(args.test), '--seed', '0',
-                                  '--max-turn', str(MAX_TURN)])
+        run('synthetic dataset', [
+            'tools/dataset_converters/make_synthetic_dataset.py', '--out',
+            str(data_dir), '--train',
+            str(args.train), '--test',
+            str(args.test), '--seed', '0', '--max-turn',
+            str(MAX_TURN)
+        ])
     run('train + evaluate', [
-        'tools/train.py', CONFIG, '--work-dir', str(work_dir), '--cfg-options', f'train_cfg.max_iters={args.iters}',
-        f'train_cfg.val_interval={args.iters}', f'default_hooks.checkpoint.interval={args.iters}',
-        f'param_scheduler.0.milestones=[{int(args.iters * 0.75)}]', f'train_dataloader.dataset.data_root={data_dir}/',
-        f'val_dataloader.dataset.data_root={data_dir}/', f'test_dataloader.dataset.data_root={data_dir}/'])
+        'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir), '--cfg-options', f'train_cfg.max_iters={args.iters}', f'train_cfg.val_interval={args.iters}',
+        f'default_hooks.checkpoint.interval={args.iters}', f'param_scheduler.0.milestones=[{int(args.iters * 0.75)}]',
+        f'train_dataloader.dataset.data_root={data_dir}/', f'val_dataloader.dataset.data_root={data_dir}/',
+        f'test_dataloader.dataset.data_root={data_dir}/'
+    ])
     checkpoint = work_dir / f'iter_{args.iters}.pth'
     if not checkpoint.is_file():
         sys.exit(f'quickstart: expected checkpoint {checkpoint} after training')
     inputs = export_render_inputs(data_dir, work_dir / 'held_out_images', args.num_render)
-    run('render results', ['demo/mesh_demo.py', CONFIG, str(checkpoint), '--input', str(inputs), '--bboxes',
-                           str(inputs / 'boxes.json'), '--output-dir', str(work_dir / 'results')])
+    run('render results', [
+        'demo/mesh_demo.py', CONFIG,
+        str(checkpoint), '--input',
+        str(inputs), '--bboxes',
+        str(inputs / 'boxes.json'), '--output-dir',
+        str(work_dir / 'results')
+    ])
     comparison = work_dir / 'mean_pose_baseline.json'
     print('\n=== summary')
     if comparison.is_file():

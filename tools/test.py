@@ -16,13 +16,13 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import pointhmr  # noqa: E402,F401
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 
+import pointhmr  # noqa: E402,F401
 from pointhmr.engine import PointHMRRunner  # noqa: E402
-from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
-                            load_runner_config)
+from pointhmr.utils import check_dataset_files  # noqa: E402
+from pointhmr.utils import adapt_config_to_device, add_runner_arguments, load_runner_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:

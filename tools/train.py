@@ -15,15 +15,15 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, ROOT)
 
-import pointhmr  # noqa: E402,F401  (registers modules, applies the torch / CPU compatibility fixes)
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 
+import pointhmr  # noqa: E402,F401  (registers modules, applies the torch / CPU compatibility fixes)
 from pointhmr.engine import PointHMRRunner  # noqa: E402
-from pointhmr.utils import (add_runner_arguments, adapt_config_to_device, check_dataset_files,  # noqa: E402
-                            find_resume_checkpoint, load_runner_config,
+from pointhmr.utils import check_dataset_files  # noqa: E402
+from pointhmr.utils import (adapt_config_to_device, add_runner_arguments, find_resume_checkpoint, load_runner_config,
                             remove_interrupted_saves)
 
 
@@ -32,7 +32,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config',
                         help='config file (e.g. configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py)')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume training: without a value or "auto" from the latest checkpoint in the work dir (fresh start if '
         'there is none), otherwise from the given checkpoint file')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (needs a CUDA GPU)')
@@ -73,8 +76,8 @@ def load_config(args: argparse.Namespace) -> Config:
         raise FileNotFoundError(f'load_from: checkpoint {cfg.load_from!r} does not exist')
 
     adapt_config_to_device(cfg, args.launcher)
-    check_dataset_files(cfg, ['train_dataloader', 'val_dataloader'] if cfg.get('val_cfg') is not None else
-                        ['train_dataloader'])
+    check_dataset_files(
+        cfg, ['train_dataloader', 'val_dataloader'] if cfg.get('val_cfg') is not None else ['train_dataloader'])
     return cfg
 
 

@@ -14,13 +14,12 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # best model = lowest PA-MPJPE on the validation set (the official selection rule, official behaviour §4.1);
     # checkpoints are written to a temporary file and renamed (pointhmr.utils.atomic_checkpoint)
-    checkpoint=dict(
-        type='CheckpointHook',
-        interval=1,
-        max_keep_ckpts=3,
-        save_best='mesh/PA-MPJPE',
-        rule='less',
-        backend_args=dict(backend='atomic_local')),
+    checkpoint=dict(type='CheckpointHook',
+                    interval=1,
+                    max_keep_ckpts=3,
+                    save_best='mesh/PA-MPJPE',
+                    rule='less',
+                    backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='PoseVisualizationHook', enable=False),
     # stops the run at start-up when the model, the metrics and the visualizer use different body models

@@ -18,16 +18,18 @@ body_model = dict(type='MANOHandModel')
 input_size = (224, 224)
 heatmap_size = (56, 56)  # the loss heatmap at the logits' resolution, as the light synthetic body config
 
-model = dict(
-    neck=dict(num_vertices=195),
-    head=dict(
-        num_joints=None,
-        num_vertices=None,
-        body_model=body_model,
-        heatmap_size=heatmap_size,
-        dropout=0.0,
-        heatmap_camera='ground_truth',
-        loss_weights=dict(heatmap=1000., vertices_195=0.5, vertices_778=0.5, joints_2d=1., joints_2d_reg=1.)))
+model = dict(neck=dict(num_vertices=195),
+             head=dict(num_joints=None,
+                       num_vertices=None,
+                       body_model=body_model,
+                       heatmap_size=heatmap_size,
+                       dropout=0.0,
+                       heatmap_camera='ground_truth',
+                       loss_weights=dict(heatmap=1000.,
+                                         vertices_195=0.5,
+                                         vertices_778=0.5,
+                                         joints_2d=1.,
+                                         joints_2d_reg=1.)))
 
 # ---------------------------------------------------------------- schedule (iteration based; Adam)
 max_iters = 400
@@ -45,7 +47,11 @@ hand_affine = dict(type='MeshTopdownAffine', input_size=input_size, root_index=0
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
-    dict(type='RandomMeshAugmentation', flip_prob=0.0, rot_zero_prob=1.0, scale_std=0.1, scale_range=(0.9, 1.1),
+    dict(type='RandomMeshAugmentation',
+         flip_prob=0.0,
+         rot_zero_prob=1.0,
+         scale_std=0.1,
+         scale_range=(0.9, 1.1),
          noise=0.2),
     hand_affine,
     dict(type='PackMeshInputs'),
@@ -56,27 +62,29 @@ val_pipeline = [
     hand_affine,
     dict(type='PackMeshInputs'),
 ]
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='HandMeshTSVDataset', data_root=data_root, ann_file='train.yaml', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type='HandMeshTSVDataset', data_root=data_root, ann_file='test.yaml', test_mode=True, pipeline=val_pipeline))
+train_dataloader = dict(batch_size=8,
+                        num_workers=1,
+                        persistent_workers=True,
+                        sampler=dict(type='InfiniteSampler', shuffle=True),
+                        dataset=dict(type='HandMeshTSVDataset',
+                                     data_root=data_root,
+                                     ann_file='train.yaml',
+                                     pipeline=train_pipeline))
+val_dataloader = dict(batch_size=16,
+                      num_workers=1,
+                      persistent_workers=True,
+                      drop_last=False,
+                      sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+                      dataset=dict(type='HandMeshTSVDataset',
+                                   data_root=data_root,
+                                   ann_file='test.yaml',
+                                   test_mode=True,
+                                   pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='MeshMetric', body_model=body_model, fscore_thresholds_mm=(5, 15), prefix='mesh')
 test_evaluator = val_evaluator
 
-default_hooks = dict(
-    logger=dict(interval=20),
-    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False, window_size=20)
 randomness = dict(seed=0)
 visualizer = dict(type='MeshVisualizer', body_model=body_model)

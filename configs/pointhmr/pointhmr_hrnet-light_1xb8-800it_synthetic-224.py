@@ -28,14 +28,17 @@ optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), we
 param_scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[int(max_iters * 0.75)], gamma=0.1)]
 auto_scale_lr = dict(base_batch_size=8, enable=False)
 
-
 # ------------------------------------------------ data: tools/dataset_converters/make_synthetic_dataset.py output
 data_root = 'data/synthetic/'
 train_pipeline = [
     dict(type='LoadImage'),  # keeps the TSV-decoded image; reads files for inference_topdown
     dict(type='MeshBBoxCenterScale'),
     # mild: no flip (it would swap the part colours' left / right meaning), no rotation, small scale and colour jitter
-    dict(type='RandomMeshAugmentation', flip_prob=0.0, rot_zero_prob=1.0, scale_std=0.1, scale_range=(0.9, 1.1),
+    dict(type='RandomMeshAugmentation',
+         flip_prob=0.0,
+         rot_zero_prob=1.0,
+         scale_std=0.1,
+         scale_range=(0.9, 1.1),
          noise=0.2),
     dict(type='MeshTopdownAffine', input_size=_base_.input_size),
     dict(type='PackMeshInputs'),
@@ -46,28 +49,30 @@ val_pipeline = [
     dict(type='MeshTopdownAffine', input_size=_base_.input_size),
     dict(type='PackMeshInputs'),
 ]
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='MeshTSVDataset', data_root=data_root, ann_file='train.yaml', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type='MeshTSVDataset', data_root=data_root, ann_file='test.yaml', test_mode=True, pipeline=val_pipeline))
+train_dataloader = dict(batch_size=8,
+                        num_workers=1,
+                        persistent_workers=True,
+                        sampler=dict(type='InfiniteSampler', shuffle=True),
+                        dataset=dict(type='MeshTSVDataset',
+                                     data_root=data_root,
+                                     ann_file='train.yaml',
+                                     pipeline=train_pipeline))
+val_dataloader = dict(batch_size=16,
+                      num_workers=1,
+                      persistent_workers=True,
+                      drop_last=False,
+                      sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+                      dataset=dict(type='MeshTSVDataset',
+                                   data_root=data_root,
+                                   ann_file='test.yaml',
+                                   test_mode=True,
+                                   pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='MeshMetric', body_model=_base_.body_model, prefix='mesh')
 test_evaluator = val_evaluator
 visualizer = dict(body_model=_base_.body_model)
 
-default_hooks = dict(
-    logger=dict(interval=20),
-    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False, window_size=20)
 randomness = dict(seed=0)
 

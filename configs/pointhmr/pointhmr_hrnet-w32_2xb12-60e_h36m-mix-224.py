@@ -50,16 +50,14 @@ val_pipeline = [
     dict(type='MeshTopdownAffine', input_size=_base_.input_size, crop_mode='official'),
     dict(type='PackMeshInputs'),
 ]
-train_dataloader = dict(
-    batch_size=12,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='MeshTSVDataset',
-        data_root=data_root,
-        ann_file='Tax-H36m-coco40k-Muco-UP-Mpii/train.yaml',
-        pipeline=train_pipeline))
+train_dataloader = dict(batch_size=12,
+                        num_workers=4,
+                        persistent_workers=True,
+                        sampler=dict(type='DefaultSampler', shuffle=True),
+                        dataset=dict(type='MeshTSVDataset',
+                                     data_root=data_root,
+                                     ann_file='Tax-H36m-coco40k-Muco-UP-Mpii/train.yaml',
+                                     pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=12,
     num_workers=4,
@@ -67,12 +65,11 @@ val_dataloader = dict(
     drop_last=False,
     # round_up=False: no padding duplicates on multiple GPUs
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type='MeshTSVDataset',
-        data_root=data_root,
-        ann_file='human3.6m/valid.protocol2.yaml',
-        test_mode=True,
-        pipeline=val_pipeline))
+    dataset=dict(type='MeshTSVDataset',
+                 data_root=data_root,
+                 ann_file='human3.6m/valid.protocol2.yaml',
+                 test_mode=True,
+                 pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 # MPJPE / PA-MPJPE on J14 (H36M regressor on the predicted mesh); Human3.6M P2 has no SMPL -> no MPVPE

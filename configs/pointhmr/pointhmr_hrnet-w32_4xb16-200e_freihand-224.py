@@ -23,13 +23,11 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_hrnet-w32.p
 body_model = dict(type='MANOHandModel')
 input_size = (224, 224)
 
-model = dict(
-    neck=dict(num_vertices=195),
-    head=dict(
-        num_joints=None,
-        num_vertices=None,
-        body_model=body_model,
-        loss_weights=dict(vertices_195=0.5, vertices_778=0.5)))
+model = dict(neck=dict(num_vertices=195),
+             head=dict(num_joints=None,
+                       num_vertices=None,
+                       body_model=body_model,
+                       loss_weights=dict(vertices_195=0.5, vertices_778=0.5)))
 
 # ---------------------------------------------------------------- schedule (Adam, x0.1 at half of the epochs)
 max_epochs = 200
@@ -47,8 +45,14 @@ data_root = 'data/freihand/'
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='MeshBBoxCenterScale'),
-    dict(type='RandomMeshAugmentation', flip_prob=0.0, rot_std=90.0, rot_max=180.0, rot_zero_prob=0.6,
-         scale_std=0.25, scale_range=(0.75, 1.25), noise=0.4),
+    dict(type='RandomMeshAugmentation',
+         flip_prob=0.0,
+         rot_std=90.0,
+         rot_max=180.0,
+         rot_zero_prob=0.6,
+         scale_std=0.25,
+         scale_range=(0.75, 1.25),
+         noise=0.4),
     dict(type='MeshTopdownAffine', input_size=input_size, root_index=0, flip_perm=None, pose_flip_perm=None),
     dict(type='PackMeshInputs'),
 ]
@@ -58,30 +62,33 @@ val_pipeline = [
     dict(type='MeshTopdownAffine', input_size=input_size, root_index=0, flip_perm=None, pose_flip_perm=None),
     dict(type='PackMeshInputs'),
 ]
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='HandMeshTSVDataset', data_root=data_root, ann_file='train.yaml', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type='HandMeshTSVDataset', data_root=data_root, ann_file='test.yaml', test_mode=True, pipeline=val_pipeline))
+train_dataloader = dict(batch_size=16,
+                        num_workers=4,
+                        persistent_workers=True,
+                        sampler=dict(type='DefaultSampler', shuffle=True),
+                        dataset=dict(type='HandMeshTSVDataset',
+                                     data_root=data_root,
+                                     ann_file='train.yaml',
+                                     pipeline=train_pipeline))
+val_dataloader = dict(batch_size=16,
+                      num_workers=4,
+                      persistent_workers=True,
+                      drop_last=False,
+                      sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+                      dataset=dict(type='HandMeshTSVDataset',
+                                   data_root=data_root,
+                                   ann_file='test.yaml',
+                                   test_mode=True,
+                                   pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 # FreiHAND protocol (mm): wrist-aligned MPJPE / MPVPE, PA-MPJPE / PA-MPVPE, F@5mm / F@15mm of the aligned vertices
 # (computed where labels exist) and the submission file <outfile_prefix>pred.json / pred.zip
-val_evaluator = dict(
-    type='MeshMetric',
-    body_model=body_model,
-    fscore_thresholds_mm=(5, 15),
-    outfile_prefix='work_dirs/pointhmr_hrnet-w32_4xb16-200e_freihand-224/freihand_',
-    prefix='mesh')
+val_evaluator = dict(type='MeshMetric',
+                     body_model=body_model,
+                     fscore_thresholds_mm=(5, 15),
+                     outfile_prefix='work_dirs/pointhmr_hrnet-w32_4xb16-200e_freihand-224/freihand_',
+                     prefix='mesh')
 test_evaluator = val_evaluator
 
 # no labelled validation set: keep the last checkpoints instead of a "best" one

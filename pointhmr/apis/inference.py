@@ -12,7 +12,6 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
 
 from pointhmr.utils.arrays import to_numpy
-
 from ..engine.checkpoint_io import drop_config_text, load_checkpoint_file, load_model_weights
 
 ImageInput = Union[str, os.PathLike, np.ndarray]

@@ -14,8 +14,12 @@ from .results import collect_mesh_results
 BACKENDS = ('pytorch', 'onnxruntime')
 
 
-def init_mesh_backend(config, checkpoint: Optional[str] = None, device: str = 'cpu', backend: str = 'pytorch',
-                      onnx_file: Optional[str] = None, cfg_options: Optional[dict] = None):
+def init_mesh_backend(config,
+                      checkpoint: Optional[str] = None,
+                      device: str = 'cpu',
+                      backend: str = 'pytorch',
+                      onnx_file: Optional[str] = None,
+                      cfg_options: Optional[dict] = None):
     """The estimator of ``backend``: :func:`init_mesh_model` or an
     :class:`~pointhmr.deployment.ort_backend.OnnxMeshModel` (weights from ``onnx_file``; ``checkpoint`` unused)."""
     if backend == 'pytorch':
@@ -23,8 +27,8 @@ def init_mesh_backend(config, checkpoint: Optional[str] = None, device: str = 'c
     if backend != 'onnxruntime':
         raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
     if not onnx_file:
-        raise ValueError("the onnxruntime backend needs the exported model: pass onnx_file (demo: --onnx OUT.onnx, "
-                         "from tools/deployment/pytorch2onnx.py)")
+        raise ValueError('the onnxruntime backend needs the exported model: pass onnx_file (demo: --onnx OUT.onnx, '
+                         'from tools/deployment/pytorch2onnx.py)')
     from mmengine import Config
 
     from pointhmr.deployment.ort_backend import OnnxMeshModel
@@ -84,7 +88,9 @@ class MeshInferencer:
         if scores is not None:
             for sample, score in zip(samples, scores):
                 sample.pred_instances.bbox_scores = np.full(len(sample.pred_instances), score, dtype=np.float32)
-        return collect_mesh_results(samples, image.shape[:2], num_vertices=self.model_num_vertices,
+        return collect_mesh_results(samples,
+                                    image.shape[:2],
+                                    num_vertices=self.model_num_vertices,
                                     root_keypoint=int(getattr(self.model.head.body_model, 'root_keypoint', 0)),
                                     num_keypoints=int((self.model.dataset_meta or {}).get('num_keypoints', 17)))
 
@@ -93,7 +99,9 @@ class MeshInferencer:
         """``model_type`` of the model's mesh model ('smpl', 'mano'), recorded in exported results."""
         return str(getattr(self.model.head.body_model, 'model_type', 'mesh'))
 
-    def fit_params(self, results: Dict[str, np.ndarray], image_shape: Optional[Sequence[int]] = None,
+    def fit_params(self,
+                   results: Dict[str, np.ndarray],
+                   image_shape: Optional[Sequence[int]] = None,
                    **fit_kwargs) -> Dict[str, np.ndarray]:
         """``results`` plus the mesh-model parameters fitted to every person's vertices
         (:func:`pointhmr.apis.param_export.add_fitted_params`; ``image_shape`` (H, W) adds ``camera_translation``)."""

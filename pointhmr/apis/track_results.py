@@ -48,11 +48,9 @@ def smooth_tracks(tracks: Dict[int, FrameResults], method: str = 'oneeuro', **kw
 
 def scatter_tracks(frames: List[FrameResults], tracks: Dict[int, FrameResults]) -> List[FrameResults]:
     """Copies of ``frames`` whose rows take the values of the matching (track id, frame index) row of ``tracks``."""
-    lookup = {
-        (track_id, int(frame)): (track, t)
-        for track_id, track in tracks.items()
-        for t, frame in enumerate(track['frame_index'].tolist())
-    }
+    lookup = {(track_id, int(frame)): (track, t)
+              for track_id, track in tracks.items()
+              for t, frame in enumerate(track['frame_index'].tolist())}
     out = []
     for results in frames:
         results = {key: np.array(value, copy=True) for key, value in results.items()}

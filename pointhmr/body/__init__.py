@@ -12,8 +12,7 @@ from .synthetic_body import default_body_files, generate_synthetic_body
 from .synthetic_hand import default_hand_files, generate_synthetic_hand
 
 __all__ = [
-    'joints', 'SMPLMeshInterface', 'level_sizes', 'attention_mask', 'hop_reachability',
-    'MeshSampler', 'load_legacy_adjacency', 'load_metro_mesh_downsampling', 'load_smpl_pickle', 'SMPLBodyModel',
-    'default_body_files', 'generate_synthetic_body', 'HandPoseSampler', 'MANOHandModel', 'default_hand_files',
-    'generate_synthetic_hand'
+    'joints', 'SMPLMeshInterface', 'level_sizes', 'attention_mask', 'hop_reachability', 'MeshSampler',
+    'load_legacy_adjacency', 'load_metro_mesh_downsampling', 'load_smpl_pickle', 'SMPLBodyModel', 'default_body_files',
+    'generate_synthetic_body', 'HandPoseSampler', 'MANOHandModel', 'default_hand_files', 'generate_synthetic_hand'
 ]

@@ -28,16 +28,17 @@ J14_R_HIP, J14_L_HIP = 2, 3
 J14_FLIP_PERM: List[int] = [5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 12, 13]
 
 H36M_NAMES: List[str] = [
-    'Pelvis', 'R_Hip', 'R_Knee', 'R_Ankle', 'L_Hip', 'L_Knee', 'L_Ankle', 'Torso', 'Neck', 'Nose', 'Head',
-    'L_Shoulder', 'L_Elbow', 'L_Wrist', 'R_Shoulder', 'R_Elbow', 'R_Wrist'
+    'Pelvis', 'R_Hip', 'R_Knee', 'R_Ankle', 'L_Hip', 'L_Knee', 'L_Ankle', 'Torso', 'Neck', 'Nose', 'Head', 'L_Shoulder',
+    'L_Elbow', 'L_Wrist', 'R_Shoulder', 'R_Elbow', 'R_Wrist'
 ]
 H36M_PELVIS = 0
 #: H36M17 -> J14
 H36M_TO_J14: List[int] = [3, 2, 1, 4, 5, 6, 16, 15, 14, 11, 12, 13, 8, 10]
 #: J24 slot -> H36M17 joint, for building J24 labels from H36M joints (the H36M "protocol 2" convention);
 #: J24 slots not listed here have confidence 0.
-J24_FROM_H36M = {0: 3, 1: 2, 2: 1, 3: 4, 4: 5, 5: 6, 6: 16, 7: 15, 8: 14, 9: 11, 10: 12, 11: 13, 12: 8, 14: 0, 16: 7,
-                 18: 10, 19: 9}
+J24_FROM_H36M = {
+    0: 3, 1: 2, 2: 1, 3: 4, 4: 5, 5: 6, 6: 16, 7: 15, 8: 14, 9: 11, 10: 12, 11: 13, 12: 8, 14: 0, 16: 7, 18: 10, 19: 9
+}
 #: left/right swap of H36M17
 H36M_FLIP_PERM: List[int] = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
 #: bones of H36M17 for drawing (mmpose-style skeleton links)
@@ -51,8 +52,7 @@ SMPL_JOINT_NAMES: List[str] = [
 ]
 SMPL_PARENTS: List[int] = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
 #: left/right swap of the 24 SMPL joints
-SMPL_JOINT_FLIP_PERM: List[int] = [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23,
-                                   22]
+SMPL_JOINT_FLIP_PERM: List[int] = [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23, 22]
 #: the same swap on the flattened 72-d axis-angle pose vector (flip also negates components 2 and 3 of every joint)
 SMPL_POSE_FLIP_PERM: List[int] = [3 * j + c for j in SMPL_JOINT_FLIP_PERM for c in range(3)]
 
@@ -64,8 +64,9 @@ MANO_JOINT_NAMES: List[str] = [
 ]
 MANO_PARENTS: List[int] = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 0, 10, 11, 0, 13, 14]
 #: MANO16 joints of each finger from the root to the outermost joint
-MANO_FINGER_JOINTS = {'thumb': [13, 14, 15], 'index': [1, 2, 3], 'middle': [4, 5, 6], 'ring': [10, 11, 12],
-                      'pinky': [7, 8, 9]}
+MANO_FINGER_JOINTS = {
+    'thumb': [13, 14, 15], 'index': [1, 2, 3], 'middle': [4, 5, 6], 'ring': [10, 11, 12], 'pinky': [7, 8, 9]
+}
 #: finger order of the 5 fingertip vertices (as in the METRO / manopth hand code)
 FINGERTIP_ORDER: List[str] = ['thumb', 'index', 'middle', 'ring', 'pinky']
 

@@ -100,8 +100,11 @@ class MANOHandModel(nn.Module):
     num_label_joints = NUM_HAND21
     label_from_keypoints = {i: i for i in range(NUM_HAND21)}
 
-    def __init__(self, model_path: Optional[PathLike] = None, mesh_sampler_path: Optional[PathLike] = None,
-                 flat_hand_mean: bool = False, fingertip_vertex_ids: Optional[Sequence[int]] = None):
+    def __init__(self,
+                 model_path: Optional[PathLike] = None,
+                 mesh_sampler_path: Optional[PathLike] = None,
+                 flat_hand_mean: bool = False,
+                 fingertip_vertex_ids: Optional[Sequence[int]] = None):
         super().__init__()
         if model_path is None:
             defaults = default_hand_files()
@@ -121,10 +124,17 @@ class MANOHandModel(nn.Module):
             raise ValueError(f'{model_file}: kintree_table has shape {np.asarray(data["kintree_table"]).shape}, '
                              f'a MANO hand has (2, {NUM_MANO_JOINTS}); is this an SMPL body file?')
         with contextlib.redirect_stdout(io.StringIO()):  # smplx prints notes about the number of shape coefficients
-            self.mano = smplx.MANO(model_path=model_file, data_struct=smplx.utils.Struct(**data), is_rhand=True,
-                                   use_pca=False, flat_hand_mean=self.flat_hand_mean, num_betas=10,
-                                   create_hand_pose=False, create_body_pose=False, create_betas=False,
-                                   create_global_orient=False, create_transl=False)
+            self.mano = smplx.MANO(model_path=model_file,
+                                   data_struct=smplx.utils.Struct(**data),
+                                   is_rhand=True,
+                                   use_pca=False,
+                                   flat_hand_mean=self.flat_hand_mean,
+                                   num_betas=10,
+                                   create_hand_pose=False,
+                                   create_body_pose=False,
+                                   create_betas=False,
+                                   create_global_orient=False,
+                                   create_transl=False)
         self.num_vertices = int(self.mano.v_template.shape[0])
         self.faces = np.asarray(data['f'], dtype=np.int64)
 
@@ -187,8 +197,14 @@ class MANOHandModel(nn.Module):
         if pose2rot:
             pose = pose + self.mano.pose_mean.to(dtype)
         mano = self.mano
-        return lbs(betas.to(dtype), pose, mano.v_template.to(dtype), mano.shapedirs[:, :, :betas.shape[1]].to(dtype),
-                   mano.posedirs.to(dtype), mano.J_regressor.to(dtype), mano.parents, mano.lbs_weights.to(dtype),
+        return lbs(betas.to(dtype),
+                   pose,
+                   mano.v_template.to(dtype),
+                   mano.shapedirs[:, :, :betas.shape[1]].to(dtype),
+                   mano.posedirs.to(dtype),
+                   mano.J_regressor.to(dtype),
+                   mano.parents,
+                   mano.lbs_weights.to(dtype),
                    pose2rot=pose2rot)
 
     def forward(self, pose: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:

@@ -180,12 +180,14 @@ def save_pickle_free(path: PathLike, down: Sequence[sp.spmatrix], up: Sequence[s
 
 def _read_pickle_free(path: str) -> Dict[str, List]:
     with np.load(path, allow_pickle=False) as data:
+
         def matrices(prefix: str) -> List[sp.csr_matrix]:
             out, i = [], 0
             while f'{prefix}{i}_row' in data:
                 shape = tuple(int(s) for s in data[f'{prefix}{i}_shape'])
-                out.append(sp.csr_matrix((data[f'{prefix}{i}_data'], (data[f'{prefix}{i}_row'],
-                                                                       data[f'{prefix}{i}_col'])), shape=shape))
+                out.append(
+                    sp.csr_matrix((data[f'{prefix}{i}_data'], (data[f'{prefix}{i}_row'], data[f'{prefix}{i}_col'])),
+                                  shape=shape))
                 i += 1
             return out
 

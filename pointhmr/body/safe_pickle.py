@@ -25,9 +25,11 @@ from ..fileio.safe_pickle import (NUMPY_SCIPY_DATA, SMPL_DATA, ChumpyStub, Unsaf
 from ..fileio.safe_pickle import restricted_loads as _restricted_loads
 from ..utils.typing import PathLike
 
-__all__ = ['ChumpyStub', 'numpy_core_attr', 'restricted_loads', 'load_smpl_pickle', 'load_metro_mesh_downsampling',
-           'load_legacy_adjacency', 'load_npy', 'CorruptBodyFileError', 'reading_body_file', 'load_3dpw_sequence',
-           'THREEDPW_SEQUENCE_KEYS']
+__all__ = [
+    'ChumpyStub', 'numpy_core_attr', 'restricted_loads', 'load_smpl_pickle', 'load_metro_mesh_downsampling',
+    'load_legacy_adjacency', 'load_npy', 'CorruptBodyFileError', 'reading_body_file', 'load_3dpw_sequence',
+    'THREEDPW_SEQUENCE_KEYS'
+]
 
 #: what a damaged file raises while being parsed (never the security refusal UnsafePickleError)
 _PARSE_ERRORS = (EOFError, pickle.UnpicklingError, ValueError, zipfile.BadZipFile, KeyError, IndexError, TypeError,

@@ -85,8 +85,11 @@ class SMPLBodyModel(SMPLMeshInterface, nn.Module):
     :class:`~pointhmr.body.mesh_model.SMPLMeshInterface`.
     """
 
-    def __init__(self, model_path: Optional[PathLike] = None, h36m_regressor_path: Optional[PathLike] = None,
-                 mesh_sampler_path: Optional[PathLike] = None, gender: str = 'neutral'):
+    def __init__(self,
+                 model_path: Optional[PathLike] = None,
+                 h36m_regressor_path: Optional[PathLike] = None,
+                 mesh_sampler_path: Optional[PathLike] = None,
+                 gender: str = 'neutral'):
         super().__init__()
         if gender not in SMPL_FILE_NAMES:
             raise ValueError(f'gender must be one of {sorted(SMPL_FILE_NAMES)}, got {gender!r}')
@@ -104,14 +107,21 @@ class SMPLBodyModel(SMPLMeshInterface, nn.Module):
         self.model_file = model_file
 
         data = load_smpl_pickle(model_file)
-        missing = [k for k in ('v_template', 'shapedirs', 'posedirs', 'J_regressor', 'weights', 'kintree_table', 'f')
-                   if k not in data]
+        missing = [
+            k for k in ('v_template', 'shapedirs', 'posedirs', 'J_regressor', 'weights', 'kintree_table', 'f')
+            if k not in data
+        ]
         if missing:
             raise KeyError(f'{model_file}: not an SMPL model file, missing keys {missing}')
         with contextlib.redirect_stdout(io.StringIO()):  # smplx prints a warning about 10 shape coefficients
-            self.smpl = smplx.SMPL(model_path=model_file, data_struct=smplx.utils.Struct(**data), num_betas=10,
-                                   create_betas=False, create_global_orient=False, create_body_pose=False,
-                                   create_transl=False, gender=gender)
+            self.smpl = smplx.SMPL(model_path=model_file,
+                                   data_struct=smplx.utils.Struct(**data),
+                                   num_betas=10,
+                                   create_betas=False,
+                                   create_global_orient=False,
+                                   create_body_pose=False,
+                                   create_transl=False,
+                                   gender=gender)
         self.num_vertices = int(self.smpl.v_template.shape[0])
         self.faces = np.asarray(data['f'], dtype=np.int64)
 
@@ -143,9 +153,15 @@ class SMPLBodyModel(SMPLMeshInterface, nn.Module):
                              f'{tuple(betas.shape)}')
         dtype = pose.dtype if pose.is_floating_point() else torch.float32
         smpl = self.smpl
-        return lbs(betas.to(dtype), pose.to(dtype), smpl.v_template.to(dtype),
-                   smpl.shapedirs[:, :, :betas.shape[1]].to(dtype), smpl.posedirs.to(dtype),
-                   smpl.J_regressor.to(dtype), smpl.parents, smpl.lbs_weights.to(dtype), pose2rot=pose2rot)
+        return lbs(betas.to(dtype),
+                   pose.to(dtype),
+                   smpl.v_template.to(dtype),
+                   smpl.shapedirs[:, :, :betas.shape[1]].to(dtype),
+                   smpl.posedirs.to(dtype),
+                   smpl.J_regressor.to(dtype),
+                   smpl.parents,
+                   smpl.lbs_weights.to(dtype),
+                   pose2rot=pose2rot)
 
     def forward(self, pose: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         """Vertices ``(B, V, 3)`` in metres (no translation) from axis-angle ``pose (B, 72)`` or rotation matrices

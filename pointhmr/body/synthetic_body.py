@@ -25,10 +25,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import nnls
 
-from .joints import H36M_NAMES, SMPL_PARENTS
-from .mesh_sampler import save_pickle_free
 from ..fileio import atomic_write_bytes
 from ..utils.cache import default_cache_dir
+from .joints import H36M_NAMES, SMPL_PARENTS
+from .mesh_sampler import save_pickle_free
 
 SYNTHETIC_BODY_VERSION = 'v1'
 #: vertex counts of the mesh levels (fine, middle, coarse), as in SMPL
@@ -42,19 +42,42 @@ MESH_SAMPLER_FILE_NAME = 'mesh_downsampling_synthetic.npz'
 
 #: T-pose joint positions in metres (SMPL joint order, see joints.SMPL_JOINT_NAMES)
 TEMPLATE_JOINTS = np.array([
-    [0.00, -0.22, 0.02], [0.07, -0.31, 0.01], [-0.07, -0.31, 0.01], [0.00, -0.11, -0.01],
-    [0.10, -0.69, 0.01], [-0.10, -0.69, 0.01], [0.00, 0.02, 0.00], [0.09, -1.08, -0.03],
-    [-0.09, -1.08, -0.03], [0.00, 0.08, 0.01], [0.11, -1.14, 0.09], [-0.11, -1.14, 0.09],
-    [0.00, 0.29, -0.01], [0.08, 0.20, -0.01], [-0.08, 0.20, -0.01], [0.00, 0.38, 0.03],
-    [0.19, 0.23, -0.02], [-0.19, 0.23, -0.02], [0.45, 0.22, -0.04], [-0.45, 0.22, -0.04],
-    [0.71, 0.22, -0.04], [-0.71, 0.22, -0.04], [0.80, 0.22, -0.04], [-0.80, 0.22, -0.04],
-], dtype=np.float64)
+    [0.00, -0.22, 0.02],
+    [0.07, -0.31, 0.01],
+    [-0.07, -0.31, 0.01],
+    [0.00, -0.11, -0.01],
+    [0.10, -0.69, 0.01],
+    [-0.10, -0.69, 0.01],
+    [0.00, 0.02, 0.00],
+    [0.09, -1.08, -0.03],
+    [-0.09, -1.08, -0.03],
+    [0.00, 0.08, 0.01],
+    [0.11, -1.14, 0.09],
+    [-0.11, -1.14, 0.09],
+    [0.00, 0.29, -0.01],
+    [0.08, 0.20, -0.01],
+    [-0.08, 0.20, -0.01],
+    [0.00, 0.38, 0.03],
+    [0.19, 0.23, -0.02],
+    [-0.19, 0.23, -0.02],
+    [0.45, 0.22, -0.04],
+    [-0.45, 0.22, -0.04],
+    [0.71, 0.22, -0.04],
+    [-0.71, 0.22, -0.04],
+    [0.80, 0.22, -0.04],
+    [-0.80, 0.22, -0.04],
+],
+                           dtype=np.float64)
 
 # bone segment of each joint (joint -> its child, or a virtual end point for the leaves); used for skinning
-_BONE_END = {0: 3, 1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9, 7: 10, 8: 11, 9: 12, 12: 15, 13: 16, 14: 17, 16: 18, 17: 19,
-             18: 20, 19: 21, 20: 22, 21: 23}
-_LEAF_ENDS = {10: [0.115, -1.15, 0.16], 11: [-0.115, -1.15, 0.16], 15: [0.0, 0.52, 0.03], 22: [0.88, 0.22, -0.04],
-              23: [-0.88, 0.22, -0.04]}
+_BONE_END = {
+    0: 3, 1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9, 7: 10, 8: 11, 9: 12, 12: 15, 13: 16, 14: 17, 16: 18, 17: 19, 18: 20, 19:
+    21, 20: 22, 21: 23
+}
+_LEAF_ENDS = {
+    10: [0.115, -1.15, 0.16], 11: [-0.115, -1.15, 0.16], 15: [0.0, 0.52, 0.03], 22: [0.88, 0.22, -0.04], 23:
+    [-0.88, 0.22, -0.04]
+}
 
 
 @dataclass
@@ -149,18 +172,18 @@ def _body_parts() -> List[_Part]:
     head = _Part('head', (0, 0.24, -0.01), (0, 0.49, 0.02), 0.03, 0.07, (0, 0.3, 0.5, 0.75, 1.0),
                  (0.05, 0.055, 0.09, 0.10, 0.085), (0.055, 0.06, 0.08, 0.085, 0.075), 5, 8, (9, 12, 15), 0.03)
     left = [
-        _Part('left_thigh', (0.075, -0.27, 0.01), (0.10, -0.69, 0.01), 0.04, 0.04, (0, 0.5, 1),
-              (0.085, 0.07, 0.055), (0.08, 0.065, 0.05), 4, 8, (0, 1, 4), 0.015),
-        _Part('left_shin', (0.10, -0.69, 0.01), (0.09, -1.08, -0.03), 0.035, 0.03, (0, 0.3, 1),
-              (0.055, 0.05, 0.04), (0.05, 0.045, 0.035), 3, 8, (1, 4, 7), 0.015),
-        _Part('left_foot', (0.09, -1.13, -0.07), (0.115, -1.15, 0.13), 0.025, 0.03, (0, 0.4, 1),
-              (0.045, 0.035, 0.02), (0.04, 0.045, 0.045), 3, 6, (4, 7, 10), 0.012),
-        _Part('left_upper_arm', (0.17, 0.23, -0.02), (0.45, 0.22, -0.04), 0.04, 0.035, (0, 0.5, 1),
-              (0.05, 0.045, 0.04), (0.05, 0.042, 0.037), 3, 8, (13, 16, 18), 0.015),
+        _Part('left_thigh', (0.075, -0.27, 0.01), (0.10, -0.69, 0.01), 0.04, 0.04, (0, 0.5, 1), (0.085, 0.07, 0.055),
+              (0.08, 0.065, 0.05), 4, 8, (0, 1, 4), 0.015),
+        _Part('left_shin', (0.10, -0.69, 0.01), (0.09, -1.08, -0.03), 0.035, 0.03, (0, 0.3, 1), (0.055, 0.05, 0.04),
+              (0.05, 0.045, 0.035), 3, 8, (1, 4, 7), 0.015),
+        _Part('left_foot', (0.09, -1.13, -0.07), (0.115, -1.15, 0.13), 0.025, 0.03, (0, 0.4, 1), (0.045, 0.035, 0.02),
+              (0.04, 0.045, 0.045), 3, 6, (4, 7, 10), 0.012),
+        _Part('left_upper_arm', (0.17, 0.23, -0.02), (0.45, 0.22, -0.04), 0.04, 0.035, (0, 0.5, 1), (0.05, 0.045, 0.04),
+              (0.05, 0.042, 0.037), 3, 8, (13, 16, 18), 0.015),
         _Part('left_forearm', (0.45, 0.22, -0.04), (0.71, 0.22, -0.04), 0.035, 0.025, (0, 0.5, 1),
               (0.042, 0.038, 0.028), (0.038, 0.032, 0.022), 3, 8, (16, 18, 20), 0.015),
-        _Part('left_hand', (0.71, 0.22, -0.04), (0.86, 0.22, -0.04), 0.02, 0.025, (0, 0.4, 1),
-              (0.035, 0.045, 0.04), (0.018, 0.02, 0.012), 2, 6, (18, 20, 22), 0.012),
+        _Part('left_hand', (0.71, 0.22, -0.04), (0.86, 0.22, -0.04), 0.02, 0.025, (0, 0.4, 1), (0.035, 0.045, 0.04),
+              (0.018, 0.02, 0.012), 2, 6, (18, 20, 22), 0.012),
     ]
     right_joints = {1: 2, 4: 5, 7: 8, 10: 11, 13: 14, 16: 17, 18: 19, 20: 21, 22: 23, 0: 0}
     right = [_mirror(p, p.name.replace('left', 'right'), tuple(right_joints[j] for j in p.joints)) for p in left]
@@ -178,8 +201,8 @@ def _project(parts: Sequence[_Part], part_of_vertex: np.ndarray, points: np.ndar
 
 
 def _face_areas(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    return 0.5 * np.linalg.norm(np.cross(verts[faces[:, 1]] - verts[faces[:, 0]], verts[faces[:, 2]] -
-                                         verts[faces[:, 0]]), axis=1)
+    return 0.5 * np.linalg.norm(
+        np.cross(verts[faces[:, 1]] - verts[faces[:, 0]], verts[faces[:, 2]] - verts[faces[:, 0]]), axis=1)
 
 
 def _spread_largest_faces(verts: np.ndarray, faces: np.ndarray, count: int) -> np.ndarray:
@@ -213,10 +236,10 @@ def _insert_centroids(verts, faces, part_of_vertex, face_parent, count, parts):
     extra = np.concatenate([np.stack([tri[:, 1], tri[:, 2], new_ids], 1), np.stack([tri[:, 2], tri[:, 0], new_ids], 1)])
     faces = np.concatenate([faces, extra])
     new_source = face_parent[chosen] if face_parent is not None else None
-    face_parent = None if face_parent is None else np.concatenate([face_parent, face_parent[chosen],
-                                                                   face_parent[chosen]])
-    return (np.concatenate([verts, new_verts]), faces, np.concatenate([part_of_vertex, new_parts]), face_parent,
-            new_source)
+    face_parent = None if face_parent is None else np.concatenate(
+        [face_parent, face_parent[chosen], face_parent[chosen]])
+    return (np.concatenate([verts, new_verts]), faces, np.concatenate([part_of_vertex,
+                                                                       new_parts]), face_parent, new_source)
 
 
 def _subdivide(verts, faces, part_of_vertex, parts):
@@ -228,8 +251,11 @@ def _subdivide(verts, faces, part_of_vertex, parts):
     midpoints = _project(parts, new_parts, 0.5 * (verts[unique[:, 0]] + verts[unique[:, 1]]))
     a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
     ab, bc, ca = inverse[:, 0], inverse[:, 1], inverse[:, 2]
-    sub = np.stack([np.stack([a, ab, ca], 1), np.stack([b, bc, ab], 1), np.stack([c, ca, bc], 1),
-                    np.stack([ab, bc, ca], 1)], 1).reshape(-1, 3)
+    sub = np.stack(
+        [np.stack([a, ab, ca], 1),
+         np.stack([b, bc, ab], 1),
+         np.stack([c, ca, bc], 1),
+         np.stack([ab, bc, ca], 1)], 1).reshape(-1, 3)
     parent = np.repeat(np.arange(len(faces)), 4)
     source = first // 3  # coarse face containing each new edge
     return (np.concatenate([verts, midpoints]), sub, np.concatenate([part_of_vertex, new_parts]), parent, source)
@@ -259,8 +285,8 @@ def _refine(coarse_verts, coarse_faces, coarse_parts, parts, target):
     """Next finer level with exactly ``target`` vertices; returns verts, faces, parts and U (target x N_coarse)."""
     n_coarse = len(coarse_verts)
     verts, faces, part_of_vertex, parent, source = _subdivide(coarse_verts, coarse_faces, coarse_parts, parts)
-    verts, faces, part_of_vertex, parent, centroid_source = _insert_centroids(
-        verts, faces, part_of_vertex, parent, target - len(verts), parts)
+    verts, faces, part_of_vertex, parent, centroid_source = _insert_centroids(verts, faces, part_of_vertex, parent,
+                                                                              target - len(verts), parts)
     source = np.concatenate([source, centroid_source])
     tri_index = coarse_faces[source]
     weights = _barycentric(verts[n_coarse:], coarse_verts[tri_index])
@@ -381,24 +407,38 @@ def generate_synthetic_body() -> Dict[str, object]:
     weights = _skinning_weights(template, part_of_vertex, parts)
     j_regressor = _fit_regressor(template, TEMPLATE_JOINTS)
     nose = parts[1].project(np.array([[0.0, 0.43, 0.5]]))[0]
-    h36m_targets = {'Pelvis': TEMPLATE_JOINTS[0], 'R_Hip': TEMPLATE_JOINTS[2], 'R_Knee': TEMPLATE_JOINTS[5],
-                    'R_Ankle': TEMPLATE_JOINTS[8], 'L_Hip': TEMPLATE_JOINTS[1], 'L_Knee': TEMPLATE_JOINTS[4],
-                    'L_Ankle': TEMPLATE_JOINTS[7], 'Torso': np.array([0.0, 0.02, 0.0]),
-                    'Neck': np.array([0.0, 0.27, -0.01]), 'Nose': nose, 'Head': np.array([0.0, 0.50, 0.03]),
-                    'L_Shoulder': TEMPLATE_JOINTS[16], 'L_Elbow': TEMPLATE_JOINTS[18], 'L_Wrist': TEMPLATE_JOINTS[20],
-                    'R_Shoulder': TEMPLATE_JOINTS[17], 'R_Elbow': TEMPLATE_JOINTS[19], 'R_Wrist': TEMPLATE_JOINTS[21]}
+    h36m_targets = {
+        'Pelvis': TEMPLATE_JOINTS[0], 'R_Hip': TEMPLATE_JOINTS[2], 'R_Knee': TEMPLATE_JOINTS[5], 'R_Ankle':
+        TEMPLATE_JOINTS[8], 'L_Hip': TEMPLATE_JOINTS[1], 'L_Knee': TEMPLATE_JOINTS[4], 'L_Ankle': TEMPLATE_JOINTS[7],
+        'Torso': np.array([0.0, 0.02,
+                           0.0]), 'Neck': np.array([0.0, 0.27,
+                                                    -0.01]), 'Nose': nose, 'Head': np.array([0.0, 0.50, 0.03]),
+        'L_Shoulder': TEMPLATE_JOINTS[16], 'L_Elbow': TEMPLATE_JOINTS[18], 'L_Wrist': TEMPLATE_JOINTS[20], 'R_Shoulder':
+        TEMPLATE_JOINTS[17], 'R_Elbow': TEMPLATE_JOINTS[19], 'R_Wrist': TEMPLATE_JOINTS[21]
+    }
     h36m_regressor = _fit_regressor(template, np.stack([h36m_targets[name] for name in H36M_NAMES]))
 
     kintree = np.stack([np.asarray(SMPL_PARENTS, dtype=np.int64), np.arange(24, dtype=np.int64)])
     kintree[0, 0] = 4294967295
-    smpl = dict(v_template=template, shapedirs=_shape_directions(template, part_of_vertex, parts),
-                posedirs=np.zeros((len(template), 3, NUM_POSE_BLEND)), J_regressor=j_regressor, weights=weights,
-                kintree_table=kintree, f=fine_faces.astype(np.uint32), J=j_regressor @ template, bs_style='lbs',
+    smpl = dict(v_template=template,
+                shapedirs=_shape_directions(template, part_of_vertex, parts),
+                posedirs=np.zeros((len(template), 3, NUM_POSE_BLEND)),
+                J_regressor=j_regressor,
+                weights=weights,
+                kintree_table=kintree,
+                f=fine_faces.astype(np.uint32),
+                J=j_regressor @ template,
+                bs_style='lbs',
                 bs_type='lrotmin')
-    sampler = dict(down=[_selection(LEVEL_SIZES[1], LEVEL_SIZES[0]), _selection(LEVEL_SIZES[2], LEVEL_SIZES[1])],
-                   up=[ups[0], ups[1]], adjacencies=[_adjacency(levels[i][1], LEVEL_SIZES[i]) for i in range(3)],
+    sampler = dict(down=[_selection(LEVEL_SIZES[1], LEVEL_SIZES[0]),
+                         _selection(LEVEL_SIZES[2], LEVEL_SIZES[1])],
+                   up=[ups[0], ups[1]],
+                   adjacencies=[_adjacency(levels[i][1], LEVEL_SIZES[i]) for i in range(3)],
                    faces=[levels[i][1].astype(np.int64) for i in range(3)])
-    return dict(smpl=smpl, h36m_regressor=h36m_regressor, sampler=sampler, part_of_vertex=part_of_vertex,
+    return dict(smpl=smpl,
+                h36m_regressor=h36m_regressor,
+                sampler=sampler,
+                part_of_vertex=part_of_vertex,
                 part_names=[p.name for p in parts])
 
 

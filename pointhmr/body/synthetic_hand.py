@@ -24,14 +24,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..fileio import atomic_write_bytes
+from ..utils.cache import default_cache_dir
 from . import hand_pose, joints, synthetic_body
 from .hand_pose import angles_to_axis_angle, joint_axes
 from .joints import FINGERTIP_ORDER, MANO_FINGER_JOINTS, MANO_PARENTS, NUM_MANO_JOINTS
 from .mesh_sampler import save_pickle_free
-from .synthetic_body import (_Part, _adjacency, _fit_regressor, _insert_centroids, _refine, _segment_distance,
-                             _selection)
-from ..fileio import atomic_write_bytes
-from ..utils.cache import default_cache_dir
+from .synthetic_body import _adjacency, _fit_regressor, _insert_centroids, _Part, _refine, _segment_distance, _selection
 
 SYNTHETIC_HAND_VERSION = 'v1'
 #: vertex counts of the mesh levels (full, coarse), as MANO / mano_downsampling.npz
@@ -42,23 +41,40 @@ MANO_FILE_NAME = 'MANO_RIGHT.pkl'
 MESH_SAMPLER_FILE_NAME = 'mano_downsampling_synthetic.npz'
 
 #: rest-pose joint positions (MANO joint order, see joints.MANO_JOINT_NAMES), metres
-TEMPLATE_JOINTS = np.array([
-    [0.000, 0.000, 0.000],  # wrist
-    [0.088, 0.002, -0.027], [0.127, 0.000, -0.031], [0.151, -0.001, -0.033],  # index
-    [0.092, 0.002, -0.006], [0.136, 0.000, -0.006], [0.163, -0.001, -0.006],  # middle
-    [0.078, 0.001, 0.031], [0.109, 0.000, 0.037], [0.128, -0.001, 0.040],  # pinky
-    [0.087, 0.002, 0.013], [0.128, 0.000, 0.016], [0.153, -0.001, 0.018],  # ring
-    [0.022, -0.008, -0.026], [0.052, -0.014, -0.052], [0.076, -0.017, -0.068],  # thumb
-], dtype=np.float64)
+TEMPLATE_JOINTS = np.array(
+    [
+        [0.000, 0.000, 0.000],  # wrist
+        [0.088, 0.002, -0.027],
+        [0.127, 0.000, -0.031],
+        [0.151, -0.001, -0.033],  # index
+        [0.092, 0.002, -0.006],
+        [0.136, 0.000, -0.006],
+        [0.163, -0.001, -0.006],  # middle
+        [0.078, 0.001, 0.031],
+        [0.109, 0.000, 0.037],
+        [0.128, -0.001, 0.040],  # pinky
+        [0.087, 0.002, 0.013],
+        [0.128, 0.000, 0.016],
+        [0.153, -0.001, 0.018],  # ring
+        [0.022, -0.008, -0.026],
+        [0.052, -0.014, -0.052],
+        [0.076, -0.017, -0.068],  # thumb
+    ],
+    dtype=np.float64)
 #: fingertip positions (FINGERTIP_ORDER: thumb, index, middle, ring, pinky)
 TEMPLATE_TIPS = np.array([[0.098, -0.019, -0.080], [0.172, -0.002, -0.035], [0.186, -0.002, -0.006],
-                          [0.175, -0.002, 0.020], [0.147, -0.002, 0.043]], dtype=np.float64)
+                          [0.175, -0.002, 0.020], [0.147, -0.002, 0.043]],
+                         dtype=np.float64)
 #: finger radius (across the finger) at the root and at the tip; the thickness is 0.85 of it
-_FINGER_RADII = {'thumb': (0.0115, 0.0085), 'index': (0.0095, 0.0075), 'middle': (0.0100, 0.0078),
-                 'ring': (0.0092, 0.0072), 'pinky': (0.0082, 0.0065)}
+_FINGER_RADII = {
+    'thumb': (0.0115, 0.0085), 'index': (0.0095, 0.0075), 'middle': (0.0100, 0.0078), 'ring': (0.0092, 0.0072), 'pinky':
+    (0.0082, 0.0065)
+}
 #: relaxed-curl mean pose (flexion of the 3 joints of each finger, radians), stored as MANO ``hands_mean``
-_MEAN_FLEXION = {'thumb': (0.15, 0.2, 0.2), 'index': (0.2, 0.3, 0.15), 'middle': (0.2, 0.3, 0.15),
-                 'ring': (0.2, 0.3, 0.15), 'pinky': (0.2, 0.3, 0.15)}
+_MEAN_FLEXION = {
+    'thumb': (0.15, 0.2, 0.2), 'index': (0.2, 0.3, 0.15), 'middle': (0.2, 0.3, 0.15), 'ring': (0.2, 0.3, 0.15), 'pinky':
+    (0.2, 0.3, 0.15)
+}
 _PART_NAMES: List[str] = ['palm'] + FINGERTIP_ORDER
 _SOFTNESS = 0.003  # skinning blend length in metres
 
@@ -85,9 +101,10 @@ def _hand_parts() -> List[_Part]:
         axis = (tip - root) / np.linalg.norm(tip - root)
         joint_s = tuple(float((TEMPLATE_JOINTS[j] - root) @ axis) for j in chain)  # 0, the two middle joints
         r_mid = 0.9 * r_root + 0.1 * r_tip
-        parts.append(_FingerPart(finger, tuple(root), tuple(tip - r_tip * axis), r_root, r_tip, (0, 0.5, 1),
-                                 (r_root, r_mid, r_tip), (0.85 * r_root, 0.85 * r_mid, 0.85 * r_tip), 5, 6,
-                                 (0, ) + tuple(chain), _SOFTNESS, joint_s))
+        parts.append(
+            _FingerPart(finger, tuple(root), tuple(tip - r_tip * axis), r_root, r_tip, (0, 0.5, 1),
+                        (r_root, r_mid, r_tip), (0.85 * r_root, 0.85 * r_mid, 0.85 * r_tip), 5, 6, (0, ) + tuple(chain),
+                        _SOFTNESS, joint_s))
     return parts
 
 
@@ -188,16 +205,29 @@ def generate_synthetic_hand() -> Dict[str, object]:
     hands_mean = angles_to_axis_angle(mean_angles, joint_axes(j_regressor @ template))
     kintree = np.stack([np.asarray(MANO_PARENTS, dtype=np.int64), np.arange(NUM_MANO_JOINTS, dtype=np.int64)])
     kintree[0, 0] = 4294967295
-    mano = dict(v_template=template, shapedirs=_shape_directions(template, part_of_vertex, parts),
-                posedirs=np.zeros((len(template), 3, NUM_POSE_BLEND)), J_regressor=j_regressor,
-                weights=_skinning_weights(template, part_of_vertex), kintree_table=kintree,
-                f=fine_faces.astype(np.uint32), J=j_regressor @ template, hands_components=np.eye(45),
-                hands_mean=hands_mean, hands_coeffs=np.zeros((1, 45)), bs_style='lbs', bs_type='lrotmin',
+    mano = dict(v_template=template,
+                shapedirs=_shape_directions(template, part_of_vertex, parts),
+                posedirs=np.zeros((len(template), 3, NUM_POSE_BLEND)),
+                J_regressor=j_regressor,
+                weights=_skinning_weights(template, part_of_vertex),
+                kintree_table=kintree,
+                f=fine_faces.astype(np.uint32),
+                J=j_regressor @ template,
+                hands_components=np.eye(45),
+                hands_mean=hands_mean,
+                hands_coeffs=np.zeros((1, 45)),
+                bs_style='lbs',
+                bs_type='lrotmin',
                 fingertip_vertex_ids=tips)
-    sampler = dict(down=[_selection(LEVEL_SIZES[1], LEVEL_SIZES[0])], up=[up],
-                   adjacencies=[_adjacency(fine_faces, LEVEL_SIZES[0]), _adjacency(coarse[1], LEVEL_SIZES[1])],
+    sampler = dict(down=[_selection(LEVEL_SIZES[1], LEVEL_SIZES[0])],
+                   up=[up],
+                   adjacencies=[_adjacency(fine_faces, LEVEL_SIZES[0]),
+                                _adjacency(coarse[1], LEVEL_SIZES[1])],
                    faces=[fine_faces.astype(np.int64), coarse[1].astype(np.int64)])
-    return dict(mano=mano, sampler=sampler, fingertip_vertex_ids=tips, part_of_vertex=part_of_vertex,
+    return dict(mano=mano,
+                sampler=sampler,
+                fingertip_vertex_ids=tips,
+                part_of_vertex=part_of_vertex,
                 part_names=list(_PART_NAMES))
 
 

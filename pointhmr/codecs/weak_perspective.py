@@ -26,7 +26,9 @@ def weak_perspective_project(points: torch.Tensor, camera: torch.Tensor) -> torc
     return scale * (points[..., :2] + shift)
 
 
-def fit_weak_perspective_camera(points_3d: torch.Tensor, points_2d: torch.Tensor, weights: torch.Tensor,
+def fit_weak_perspective_camera(points_3d: torch.Tensor,
+                                points_2d: torch.Tensor,
+                                weights: torch.Tensor,
                                 eps: float = 1e-8) -> Tuple[torch.Tensor, torch.Tensor]:
     """Least-squares weak-perspective cameras: the ``(s, tx, ty)`` minimising
     ``sum_j w_j || s * (X_j[:2] + t) - x_j ||^2`` per sample (closed form, no gradient needed).

@@ -5,7 +5,7 @@ from .transforms import MeshBBoxCenterScale, MeshTopdownAffine, PackMeshInputs, 
 from .tsv_file import CompositeTSVFile, TSVFile, build_lineidx, write_tsv
 
 __all__ = [
-    'MeshTSVDataset', 'HandMeshTSVDataset', 'H36M_METAINFO', 'HAND21_METAINFO',
-    'MeshBBoxCenterScale', 'RandomMeshAugmentation',
-    'MeshTopdownAffine', 'PackMeshInputs', 'TSVFile', 'CompositeTSVFile', 'build_lineidx', 'write_tsv'
+    'MeshTSVDataset', 'HandMeshTSVDataset', 'H36M_METAINFO', 'HAND21_METAINFO', 'MeshBBoxCenterScale',
+    'RandomMeshAugmentation', 'MeshTopdownAffine', 'PackMeshInputs', 'TSVFile', 'CompositeTSVFile', 'build_lineidx',
+    'write_tsv'
 ]

@@ -251,27 +251,28 @@ class MeshTSVDataset(BaseDataset):
         side = 200.0 * float(ann['scale'])
         center = ann['center'].reshape(1, 2).astype(np.float64)
         joints_2d, joints_3d = ann['2d_joints'], ann['3d_joints']
-        return dict(img=img,
-                    img_path=key,
-                    img_id=idx,
-                    id=idx,
-                    sample_idx=idx,
-                    ori_shape=img.shape[:2],
-                    img_shape=img.shape[:2],
-                    bbox_center=center,
-                    bbox_scale=np.full((1, 2), side, dtype=np.float64),
-                    bbox=np.concatenate([center - side / 2, center + side / 2], axis=1).astype(np.float32),
-                    bbox_score=np.ones((1, ), dtype=np.float32),
-                    keypoints=joints_2d[None, :, :2].copy(),
-                    # the label's confidences; MeshTopdownAffine decides how has_2d_joints applies
-                    keypoints_visible=joints_2d[None, :, 2].astype(np.float32),
-                    keypoints_3d=joints_3d[None].copy(),
-                    smpl_pose=ann['pose'].copy(),
-                    smpl_betas=ann['betas'].copy(),
-                    has_2d_joints=np.float32(ann['has_2d_joints']),
-                    has_3d_joints=np.float32(ann['has_3d_joints']),
-                    has_smpl=np.float32(ann['has_smpl']),
-                    dataset_name=self._dataset_name)
+        return dict(
+            img=img,
+            img_path=key,
+            img_id=idx,
+            id=idx,
+            sample_idx=idx,
+            ori_shape=img.shape[:2],
+            img_shape=img.shape[:2],
+            bbox_center=center,
+            bbox_scale=np.full((1, 2), side, dtype=np.float64),
+            bbox=np.concatenate([center - side / 2, center + side / 2], axis=1).astype(np.float32),
+            bbox_score=np.ones((1, ), dtype=np.float32),
+            keypoints=joints_2d[None, :, :2].copy(),
+            # the label's confidences; MeshTopdownAffine decides how has_2d_joints applies
+            keypoints_visible=joints_2d[None, :, 2].astype(np.float32),
+            keypoints_3d=joints_3d[None].copy(),
+            smpl_pose=ann['pose'].copy(),
+            smpl_betas=ann['betas'].copy(),
+            has_2d_joints=np.float32(ann['has_2d_joints']),
+            has_3d_joints=np.float32(ann['has_3d_joints']),
+            has_smpl=np.float32(ann['has_smpl']),
+            dataset_name=self._dataset_name)
 
     # ------------------------------------------------------------------ subsets
     @_loaded

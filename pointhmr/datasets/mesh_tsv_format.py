@@ -18,16 +18,9 @@ def label_groups(num_joints: int = NUM_J24, num_pose_params: int = 72, num_betas
     """Label groups ``(flag key, {data key: shape})``; a group may be absent as a whole (zeros, flag 0). Bodies:
     24 J24 joints, 72 SMPL pose values; FreiHAND hands: 21 joints (wrist first), 48 MANO pose values."""
     return (
-        ('has_2d_joints', {
-            '2d_joints': (num_joints, 3)
-        }),
-        ('has_3d_joints', {
-            '3d_joints': (num_joints, 4)
-        }),
-        ('has_smpl', {
-            'pose': (num_pose_params, ),
-            'betas': (num_betas, )
-        }),
+        ('has_2d_joints', {'2d_joints': (num_joints, 3)}),
+        ('has_3d_joints', {'3d_joints': (num_joints, 4)}),
+        ('has_smpl', {'pose': (num_pose_params, ), 'betas': (num_betas, )}),
     )
 
 
@@ -103,7 +96,10 @@ def _flag(annotation: dict, key: str, path: str, row: int) -> float:
         raise RowError(path, row, key, f'expected 0 or 1, got {annotation[key]!r}') from err
 
 
-def decode_label(text: str, path: str = '<tsv>', row: int = -1, num_joints: int = NUM_J24,
+def decode_label(text: str,
+                 path: str = '<tsv>',
+                 row: int = -1,
+                 num_joints: int = NUM_J24,
                  num_pose_params: int = 72) -> Dict[str, Any]:
     """Label JSON text -> dict of numpy arrays and 0/1 float flags.
 
@@ -159,16 +155,18 @@ def decode_label(text: str, path: str = '<tsv>', row: int = -1, num_joints: int 
 def _check_bound(array: np.ndarray, key: str, bound: float, unit: str, path: str, row: int) -> None:
     worst = float(np.abs(array).max()) if array.size else 0.0
     if worst > bound:
-        raise RowError(path, row, key, f'value {worst:g} is implausible (expected |value| <= {bound:g} {unit}); '
-                       'check the units and the converter that wrote this row')
+        raise RowError(
+            path, row, key, f'value {worst:g} is implausible (expected |value| <= {bound:g} {unit}); '
+            'check the units and the converter that wrote this row')
 
 
 def _check_confidence(array: np.ndarray, key: str, path: str, row: int) -> None:
     bad = (array < 0) | (array > 1)
     if bad.any():
         joint = int(np.flatnonzero(bad)[0])
-        raise RowError(path, row, key, f'confidence {float(array[joint]):g} of joint {joint} is outside [0, 1] (last '
-                       'column = visibility / confidence)')
+        raise RowError(
+            path, row, key, f'confidence {float(array[joint]):g} of joint {joint} is outside [0, 1] (last '
+            'column = visibility / confidence)')
 
 
 def _check_label_ranges(label: Dict[str, Any], path: str, row: int) -> None:

@@ -14,13 +14,7 @@ _LOWER = {'Pelvis', 'R_Hip', 'R_Knee', 'R_Ankle', 'L_Hip', 'L_Knee', 'L_Ankle'}
 # OKS-style falloffs, only used by COCO-style metrics/visualisation (PointHMR's metrics are metric-space errors);
 # hips/knees/ankles/shoulders/elbows/wrists/nose follow COCO's values, torso/neck/head joints use a loose 0.1.
 _SIGMAS = {
-    'Hip': 0.107,
-    'Knee': 0.087,
-    'Ankle': 0.089,
-    'Shoulder': 0.079,
-    'Elbow': 0.072,
-    'Wrist': 0.062,
-    'Nose': 0.026
+    'Hip': 0.107, 'Knee': 0.087, 'Ankle': 0.089, 'Shoulder': 0.079, 'Elbow': 0.072, 'Wrist': 0.062, 'Nose': 0.026
 }
 
 
@@ -72,8 +66,10 @@ def _build_hand() -> Dict:
         return [255, 255, 255] if index == joints.HAND21_ROOT else list(_FINGER_COLORS[(index - 1) // 4])
 
     keypoint_info = {i: dict(name=name, id=i, color=color(i), type='', swap='') for i, name in enumerate(names)}
-    skeleton_info = {i: dict(link=(names[a], names[b]), id=i, color=color(b))
-                     for i, (a, b) in enumerate(joints.HAND21_SKELETON)}
+    skeleton_info = {
+        i: dict(link=(names[a], names[b]), id=i, color=color(b))
+        for i, (a, b) in enumerate(joints.HAND21_SKELETON)
+    }
     return dict(
         dataset_name='freihand_mesh',
         paper_info=dict(

@@ -21,13 +21,11 @@ from pointhmr.models.layers.residual_conv_head import ResidualBasicBlock, fold_b
 
 #: Winograd F(m x m, 3 x 3) transforms (B^T, G, A^T) for the supported output tile sizes m
 _TRANSFORMS = {
-    2: (((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1)),
-        ((1, 0, 0), (.5, .5, .5), (.5, -.5, .5), (0, 0, 1)),
-        ((1, 1, 1, 0), (0, 1, -1, -1))),
+    2: (((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1)), ((1, 0, 0), (.5, .5, .5), (.5, -.5, .5),
+                                                                      (0, 0, 1)), ((1, 1, 1, 0), (0, 1, -1, -1))),
     4: (((4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0), (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0),
-         (0, 4, 0, -5, 0, 1)),
-        ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6), (1 / 24, 1 / 12, 1 / 6),
-         (1 / 24, -1 / 12, 1 / 6), (0, 0, 1)),
+         (0, 4, 0, -5, 0, 1)), ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6),
+                                (1 / 24, 1 / 12, 1 / 6), (1 / 24, -1 / 12, 1 / 6), (0, 0, 1)),
         ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1))),
 }
 WINOGRAD_TILES = tuple(_TRANSFORMS)
@@ -106,7 +104,9 @@ class ExportResidualBlock(nn.Module):
             block's own threshold (the eager fast path's choice).
     """
 
-    def __init__(self, block: ResidualBasicBlock, winograd_tile: Optional[int] = 4,
+    def __init__(self,
+                 block: ResidualBasicBlock,
+                 winograd_tile: Optional[int] = 4,
                  winograd_min_channels: Optional[int] = None) -> None:
         super().__init__()
         object.__setattr__(self, 'block', block)

@@ -162,12 +162,13 @@ class MeshExportModel(nn.Module):
             128: the 431/512-channel convolutions of the full model's neck).
     """
 
-    def __init__(self, model: nn.Module, winograd_tile: Optional[int] = 4,
+    def __init__(self,
+                 model: nn.Module,
+                 winograd_tile: Optional[int] = 4,
                  winograd_min_channels: Optional[int] = None) -> None:
         super().__init__()
         check_exportable(model)
         from pointhmr.models.layers import ResidualBasicBlock
-
         from .export_conv import ExportResidualBlock
         self._block_swaps = [(parent, name, child, ExportResidualBlock(child, winograd_tile, winograd_min_channels))
                              for parent in model.modules() for name, child in parent.named_children()
@@ -225,8 +226,11 @@ class MeshExportModel(nn.Module):
         """Shape of every output for a given batch size (from the model, not from running it)."""
         head, body = self.model.head, self.model.head.body_model
         num_keypoints = int(mesh_keypoints(body, torch.zeros(1, int(body.num_vertices), 3)).shape[1])
-        return dict(camera=(batch, 3), joints=(batch, head.num_joints, 3), vertices=(batch, int(body.num_vertices), 3),
-                    vertices_coarse=(batch, head.num_vertices, 3), keypoints_3d=(batch, num_keypoints, 3),
+        return dict(camera=(batch, 3),
+                    joints=(batch, head.num_joints, 3),
+                    vertices=(batch, int(body.num_vertices), 3),
+                    vertices_coarse=(batch, head.num_vertices, 3),
+                    keypoints_3d=(batch, num_keypoints, 3),
                     keypoints_2d=(batch, num_keypoints, 2))
 
 

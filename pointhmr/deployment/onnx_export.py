@@ -83,9 +83,16 @@ def build_model_for_export(config, checkpoint: Optional[PathLike]):
     return model.eval(), cfg, config_name
 
 
-def export_onnx(model: nn.Module, cfg, out_file: PathLike, opset: int = DEFAULT_OPSET, dynamic_batch: bool = True,
-                input_size: Optional[int] = None, config_name: str = '', checkpoint_name: str = '',
-                winograd_tile: Optional[int] = 4, winograd_min_channels: Optional[int] = None,
+def export_onnx(model: nn.Module,
+                cfg,
+                out_file: PathLike,
+                opset: int = DEFAULT_OPSET,
+                dynamic_batch: bool = True,
+                input_size: Optional[int] = None,
+                config_name: str = '',
+                checkpoint_name: str = '',
+                winograd_tile: Optional[int] = 4,
+                winograd_min_channels: Optional[int] = None,
                 verify: bool = True) -> Dict[str, float]:
     """Export ``model`` (built from ``cfg``) to ``out_file`` (written atomically) and check it.
 
@@ -119,11 +126,23 @@ def export_onnx(model: nn.Module, cfg, out_file: PathLike, opset: int = DEFAULT_
         dynamic_axes = {name: {0: 'batch'} for name in (INPUT_NAME, *OUTPUT_NAMES)}
     buffer = io.BytesIO()
     with torch.no_grad(), _quiet_tracing():
-        torch.onnx.export(wrapper, (dummy, ), buffer, dynamo=False, opset_version=opset, input_names=[INPUT_NAME],
-                          output_names=list(OUTPUT_NAMES), dynamic_axes=dynamic_axes, do_constant_folding=True)
+        torch.onnx.export(wrapper, (dummy, ),
+                          buffer,
+                          dynamo=False,
+                          opset_version=opset,
+                          input_names=[INPUT_NAME],
+                          output_names=list(OUTPUT_NAMES),
+                          dynamic_axes=dynamic_axes,
+                          do_constant_folding=True)
     proto = onnx.load_model_from_string(buffer.getvalue())
-    metadata = build_metadata(model, cfg, wrapper, config_name=config_name, checkpoint_name=checkpoint_name,
-                              opset=opset, dynamic_batch=dynamic_batch, input_size=(width, height))
+    metadata = build_metadata(model,
+                              cfg,
+                              wrapper,
+                              config_name=config_name,
+                              checkpoint_name=checkpoint_name,
+                              opset=opset,
+                              dynamic_batch=dynamic_batch,
+                              input_size=(width, height))
     del proto.metadata_props[:]
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
@@ -141,5 +160,7 @@ def export_onnx(model: nn.Module, cfg, out_file: PathLike, opset: int = DEFAULT_
     return {name: float(np.abs(a - b).max()) for name, a, b in zip(OUTPUT_NAMES, got, expected)}
 
 
-__all__ = ['export_onnx', 'build_model_for_export', 'load_checkpoint_strictly', 'DEFAULT_OPSET', 'SUPPORTED_OPSETS',
-           'INPUT_NAME']
+__all__ = [
+    'export_onnx', 'build_model_for_export', 'load_checkpoint_strictly', 'DEFAULT_OPSET', 'SUPPORTED_OPSETS',
+    'INPUT_NAME'
+]

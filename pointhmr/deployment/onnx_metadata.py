@@ -91,7 +91,8 @@ def build_metadata(model: nn.Module, cfg, wrapper, config_name: str, checkpoint_
         'pointhmr.input_size': f'{input_size[0]},{input_size[1]}',
         'pointhmr.opset': str(int(opset)),
         'pointhmr.dynamic_batch': str(bool(dynamic_batch)).lower(),
-        'pointhmr.outputs': json.dumps({name: list(shapes[name]) for name in OUTPUT_NAMES}),
+        'pointhmr.outputs': json.dumps({name: list(shapes[name])
+                                        for name in OUTPUT_NAMES}),
         'pointhmr.mesh_model': type(body).__name__,
         'pointhmr.num_vertices': str(int(body.num_vertices)),
         'pointhmr.num_keypoints': str(int(shapes['keypoints_3d'][1])),
@@ -99,7 +100,10 @@ def build_metadata(model: nn.Module, cfg, wrapper, config_name: str, checkpoint_
     }
 
 
-def check_metadata(metadata: Mapping[str, str], onnx_file: str, cfg, config_name: str,
+def check_metadata(metadata: Mapping[str, str],
+                   onnx_file: str,
+                   cfg,
+                   config_name: str,
                    num_vertices: Optional[int] = None) -> Dict[str, str]:
     """Raise :class:`OnnxModelError` unless ``metadata`` (an exported file's) belongs to the model of ``cfg``."""
     export_hint = f'export it with: python tools/deployment/pytorch2onnx.py {config_name} CHECKPOINT {onnx_file}'

@@ -48,7 +48,9 @@ def create_session(onnx_file: PathLike, device: str = 'cpu', threads: Optional[i
     if device.startswith('cuda') and ':' in device:
         provider_options = [{'device_id': int(device.split(':')[1])}, {}]
     try:
-        return ort.InferenceSession(path, options, providers=execution_providers(device),
+        return ort.InferenceSession(path,
+                                    options,
+                                    providers=execution_providers(device),
                                     provider_options=provider_options)
     except (ValueError, ImportError):
         raise
@@ -71,10 +73,13 @@ class OnnxMeshHead(nn.Module):
         keypoints, scores = self.decoder.decode(outputs['keypoints_2d'])
         results = []
         for i in range(len(outputs['camera'])):
-            results.append(InstanceData(
-                keypoints=keypoints[i:i + 1].astype(np.float32), keypoint_scores=scores[i:i + 1].astype(np.float32),
-                keypoints_3d=outputs['keypoints_3d'][i:i + 1], joints_14=outputs['joints'][i:i + 1],
-                vertices=outputs['vertices'][i:i + 1], camera=outputs['camera'][i:i + 1]))
+            results.append(
+                InstanceData(keypoints=keypoints[i:i + 1].astype(np.float32),
+                             keypoint_scores=scores[i:i + 1].astype(np.float32),
+                             keypoints_3d=outputs['keypoints_3d'][i:i + 1],
+                             joints_14=outputs['joints'][i:i + 1],
+                             vertices=outputs['vertices'][i:i + 1],
+                             camera=outputs['camera'][i:i + 1]))
         return results
 
 
@@ -108,8 +113,11 @@ class OnnxMeshModel(nn.Module):
         init_default_scope(cfg.get('default_scope', 'mmpose'))
         head_cfg = cfg.model.get('head', None) or {}
         body = MODELS.build(head_cfg.get('body_model', dict(type='SMPLBodyModel')))
-        self.metadata = check_metadata(self.session.get_modelmeta().custom_metadata_map, self.onnx_file, cfg,
-                                       config_name, num_vertices=int(body.num_vertices))
+        self.metadata = check_metadata(self.session.get_modelmeta().custom_metadata_map,
+                                       self.onnx_file,
+                                       cfg,
+                                       config_name,
+                                       num_vertices=int(body.num_vertices))
         self.random_weights = self.metadata.get('pointhmr.random_weights') == 'true'
         self.dynamic_batch = self.metadata.get('pointhmr.dynamic_batch') == 'true'
         self.input_size = tuple(int(s) for s in self.metadata['pointhmr.input_size'].split(','))
@@ -148,7 +156,7 @@ class OnnxMeshModel(nn.Module):
 
 def _dataset_meta(cfg) -> dict:
     """dataset_meta as ``mmpose.apis.init_model`` takes it from a config (train dataset metainfo; COCO otherwise)."""
-    from mmpose.datasets.datasets.utils import parse_pose_metainfo
     from mmpose.apis.inference import dataset_meta_from_config
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
     meta = dataset_meta_from_config(cfg, dataset_mode='train')
     return meta if meta is not None else parse_pose_metainfo(dict(from_file='configs/_base_/datasets/coco.py'))

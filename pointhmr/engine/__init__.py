@@ -7,6 +7,5 @@ from .runner import PointHMRRunner, check_dataset_not_empty
 
 __all__ = [
     'PointHMRRunner', 'check_dataset_not_empty', 'check_resumable', 'drop_config_text', 'load_checkpoint_file',
-    'load_model_weights', 'make_message_hub_portable', 'mmengine_checkpoint_globals', 'restore_message_hub',
-    *_hooks_all
+    'load_model_weights', 'make_message_hub_portable', 'mmengine_checkpoint_globals', 'restore_message_hub', *_hooks_all
 ]

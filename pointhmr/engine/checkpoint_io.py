@@ -146,8 +146,8 @@ def restore_message_hub(checkpoint: Dict[str, Any]) -> None:
         return
     for key, value in list(hub['log_scalars'].items()):
         if isinstance(value, dict) and set(value) == set(_PORTABLE_FIELDS):
-            hub['log_scalars'][key] = HistoryBuffer(
-                _to_numpy(value['log_history']), _to_numpy(value['count_history']), int(value['max_length']))
+            hub['log_scalars'][key] = HistoryBuffer(_to_numpy(value['log_history']), _to_numpy(value['count_history']),
+                                                    int(value['max_length']))
 
 
 def _revised(state_dict: Dict[str, Any], revise_keys: Sequence[Tuple[str, str]]) -> Dict[str, Any]:
@@ -178,10 +178,13 @@ def load_model_weights(model: nn.Module,
     if not report.ok:
         if strict:
             raise CheckpointMismatchError(report, source=source, hint=RELAX_HINT)
-        print_log(f'{source}: loading non-strictly (load_strict=False):\n{report.format()}', logger='current',
-                  level=30)
-        matching = {k: v for k, v in _revised(state_dict, revise_keys).items()
-                    if k not in report.unexpected and k not in {m[0] for m in report.shape_mismatches}}
+        print_log(f'{source}: loading non-strictly (load_strict=False):\n{report.format()}', logger='current', level=30)
+        matching = {
+            k: v
+            for k, v in _revised(state_dict, revise_keys).items()
+            if k not in report.unexpected and k not in {m[0]
+                                                        for m in report.shape_mismatches}
+        }
         with weights_checked_by_caller(model):
             model.load_state_dict(matching, strict=False)
         return report

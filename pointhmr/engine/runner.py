@@ -39,13 +39,17 @@ class PointHMRRunner(Runner):
     _resuming = False
 
     @staticmethod
-    def build_dataloader(dataloader: Union[DataLoader, Dict], seed: Optional[int] = None,
+    def build_dataloader(dataloader: Union[DataLoader, Dict],
+                         seed: Optional[int] = None,
                          diff_rank_seed: bool = False) -> DataLoader:
         loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
         check_dataset_not_empty(loader)
         return loader
 
-    def resume(self, filename: str, resume_optimizer: bool = True, resume_param_scheduler: bool = True,
+    def resume(self,
+               filename: str,
+               resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
                map_location: Union[str, Callable] = 'default') -> None:
         self._resuming = True
         try:
@@ -53,7 +57,9 @@ class PointHMRRunner(Runner):
         finally:
             self._resuming = False
 
-    def load_checkpoint(self, filename: str, map_location: Union[str, Callable] = 'cpu',
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location: Union[str, Callable] = 'cpu',
                         strict: Optional[bool] = None,
                         revise_keys: Sequence[Tuple[str, str]] = DEFAULT_REVISE_KEYS) -> Dict[str, Any]:
         """Load weights (strict unless ``strict=False`` or the config's ``load_strict=False``); return the checkpoint.

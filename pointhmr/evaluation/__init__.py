@@ -4,5 +4,7 @@ from .freihand_submission import read_freihand_submission, write_freihand_submis
 from .mesh_metric import MeshMetric, fscore
 from .procrustes import procrustes_align, reconstruction_error, similarity_procrustes
 
-__all__ = ['MeshMetric', 'fscore', 'procrustes_align', 'reconstruction_error', 'similarity_procrustes',
-           'read_freihand_submission', 'write_freihand_submission']
+__all__ = [
+    'MeshMetric', 'fscore', 'procrustes_align', 'reconstruction_error', 'similarity_procrustes',
+    'read_freihand_submission', 'write_freihand_submission'
+]

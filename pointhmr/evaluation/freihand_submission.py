@@ -37,8 +37,10 @@ def freihand_submission_json(joints: Sequence[np.ndarray], vertices: Sequence[np
     """JSON text ``[xyz_list, verts_list]`` of per-sample (21, 3) joints and (778, 3) vertices in metres."""
     if len(joints) != len(vertices):
         raise ValueError(f'FreiHAND submission: {len(joints)} joint sets but {len(vertices)} meshes')
-    return json.dumps([_points(joints, FREIHAND_NUM_JOINTS, 'joints'),
-                       _points(vertices, FREIHAND_NUM_VERTICES, 'vertices')], separators=(',', ':'))
+    return json.dumps(
+        [_points(joints, FREIHAND_NUM_JOINTS, 'joints'),
+         _points(vertices, FREIHAND_NUM_VERTICES, 'vertices')],
+        separators=(',', ':'))
 
 
 def write_freihand_submission(outfile_prefix: PathLike, joints: Sequence[np.ndarray],

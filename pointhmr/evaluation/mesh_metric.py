@@ -84,8 +84,9 @@ def h36m_to_joints_14(h36m_joints: np.ndarray) -> np.ndarray:
     return label_joints(h36m_joints, H36M_PELVIS, H36M_TO_J14)
 
 
-def joint_errors(pred_joints: np.ndarray, gt_joints: np.ndarray,
-                 center_indices: Sequence[int] = (J14_R_HIP, J14_L_HIP)) -> Dict[str, np.ndarray]:
+def joint_errors(
+    pred_joints: np.ndarray, gt_joints: np.ndarray,
+    center_indices: Sequence[int] = (J14_R_HIP, J14_L_HIP)) -> Dict[str, np.ndarray]:
     """Per-sample MPJPE (aligned at the mean of ``center_indices``: the J14 mid-hip by default) and PA-MPJPE in the
     input unit, for (B, J, 3) joint sets."""
     pred = center_joints(pred_joints, center_indices)
@@ -108,8 +109,7 @@ def fscore(pred: np.ndarray, gt: np.ndarray, threshold: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
 
 
-def aligned_fscores(pred_vertices: np.ndarray, gt_vertices: np.ndarray,
-                    thresholds: Sequence[float]) -> np.ndarray:
+def aligned_fscores(pred_vertices: np.ndarray, gt_vertices: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
     """(B, T) F-scores of the Procrustes-aligned (B, V, 3) predictions against the ground truth, per threshold."""
     aligned = procrustes_align(pred_vertices, gt_vertices)
     return np.asarray([[fscore(a, g, t) for t in thresholds] for a, g in zip(aligned, gt_vertices)],
@@ -221,8 +221,8 @@ class MeshMetric(BaseMetric):
             flag_3d = _array(_field(labels, 'has_3d_joints'), 'gt_instance_labels.has_3d_joints')
             has_3d.append(float(flag_3d.ravel()[0]))
             smpl_flag = _field(labels, 'has_smpl')  # absent = no SMPL label
-            has_smpl.append(0.0 if smpl_flag is None else
-                            float(_array(smpl_flag, 'gt_instance_labels.has_smpl').ravel()[0]))
+            has_smpl.append(0.0 if smpl_flag is
+                            None else float(_array(smpl_flag, 'gt_instance_labels.has_smpl').ravel()[0]))
             if has_smpl[-1] > 0:
                 poses.append(_array(_field(labels, 'smpl_pose'), 'gt_instance_labels.smpl_pose').reshape(-1))
                 betas.append(_array(_field(labels, 'smpl_betas'), 'gt_instance_labels.smpl_betas').reshape(-1))
@@ -260,8 +260,12 @@ class MeshMetric(BaseMetric):
                 fscores[has_smpl] = aligned_fscores(pred_vertices[has_smpl], gt_vertices,
                                                     [t / 1000.0 for t in self.fscore_thresholds_mm])
         for i in range(num):
-            result = dict(has_3d=bool(has_3d[i]), has_smpl=bool(has_smpl[i]), mpjpe=float(joints['mpjpe'][i]),
-                          pa_mpjpe=float(joints['pa_mpjpe'][i]), mpvpe=float(mpvpe[i]), pa_mpvpe=float(pa_mpvpe[i]))
+            result = dict(has_3d=bool(has_3d[i]),
+                          has_smpl=bool(has_smpl[i]),
+                          mpjpe=float(joints['mpjpe'][i]),
+                          pa_mpjpe=float(joints['pa_mpjpe'][i]),
+                          mpvpe=float(mpvpe[i]),
+                          pa_mpvpe=float(pa_mpvpe[i]))
             if self.fscore_thresholds_mm:
                 result['fscores'] = [float(f) for f in fscores[i]]
             if self.outfile_prefix is not None:

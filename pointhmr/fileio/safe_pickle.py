@@ -90,7 +90,11 @@ class RestrictedUnpickler(pickle.Unpickler):
         encoding: for Python-2 pickles (``latin1`` keeps numpy buffers intact).
     """
 
-    def __init__(self, file: io.IOBase, allow_list: AllowList, source: str = '<bytes>', encoding: str = 'latin1',
+    def __init__(self,
+                 file: io.IOBase,
+                 allow_list: AllowList,
+                 source: str = '<bytes>',
+                 encoding: str = 'latin1',
                  **kwargs: Any):
         super().__init__(file, encoding=encoding, **kwargs)
         self.allow_list = allow_list
@@ -245,20 +249,18 @@ def _resolve_no_chumpy(module: str, name: str) -> Any:
     return _numpy_dtype_class(module, name)
 
 
-SMPL_DATA = AllowList(
-    name='SMPL-format data files (numpy arrays, scipy sparse matrices, chumpy arrays)',
-    globals=_smpl_globals(),
-    resolve=_resolve_smpl,
-    reconstructable=tuple(_SPARSE_CLASSES.values()) + (np.ndarray, ChumpyStub),
-    hint='Is this really an SMPL / METRO data file?')
+SMPL_DATA = AllowList(name='SMPL-format data files (numpy arrays, scipy sparse matrices, chumpy arrays)',
+                      globals=_smpl_globals(),
+                      resolve=_resolve_smpl,
+                      reconstructable=tuple(_SPARSE_CLASSES.values()) + (np.ndarray, ChumpyStub),
+                      hint='Is this really an SMPL / METRO data file?')
 
 #: the same list without chumpy (object arrays inside METRO .npz files)
-NUMPY_SCIPY_DATA = AllowList(
-    name='numpy / scipy data arrays',
-    globals=_smpl_globals(),
-    resolve=_resolve_no_chumpy,
-    reconstructable=tuple(_SPARSE_CLASSES.values()) + (np.ndarray, ),
-    hint='Is this really a METRO / GraphCMR data file?')
+NUMPY_SCIPY_DATA = AllowList(name='numpy / scipy data arrays',
+                             globals=_smpl_globals(),
+                             resolve=_resolve_no_chumpy,
+                             reconstructable=tuple(_SPARSE_CLASSES.values()) + (np.ndarray, ),
+                             hint='Is this really a METRO / GraphCMR data file?')
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -315,10 +317,8 @@ _STUB_CLASSES: Dict[str, type] = {}
 def _stub_class(module: str, name: str) -> type:
     qualified = f'{module}.{name}'
     if qualified not in _STUB_CLASSES:
-        _STUB_CLASSES[qualified] = type(name, (PickledModuleStub, ), {
-            '__module__': f'pointhmr.stubs.{module}',
-            '_stub_global': qualified
-        })
+        _STUB_CLASSES[qualified] = type(name, (PickledModuleStub, ),
+                                        {'__module__': f'pointhmr.stubs.{module}', '_stub_global': qualified})
     return _STUB_CLASSES[qualified]
 
 
@@ -347,8 +347,8 @@ def _checkpoint_globals() -> Dict[str, Any]:
 
     from torch import _weights_only_unpickler
     allowed = {k: v for k, v in _weights_only_unpickler._get_allowed_globals().items() if not k.startswith('builtins.')}
-    allowed.update({'collections.OrderedDict': collections.OrderedDict,
-                    'collections.defaultdict': collections.defaultdict})
+    allowed.update(
+        {'collections.OrderedDict': collections.OrderedDict, 'collections.defaultdict': collections.defaultdict})
     for name in ('set', 'frozenset', 'slice', 'complex', 'bytearray', 'object'):
         allowed[f'builtins.{name}'] = SAFE_BUILTIN_TYPES[name]
     allowed['torch._utils._rebuild_sparse_tensor'] = _rebuild_sparse_tensor_or_skip

@@ -4,5 +4,6 @@ from .estimators import PointHMR
 from .heads import MeshRegressor, ProgressiveMaskTransformerHead
 from .necks import PointGuidedSampler, PointGuidedSamplerOutput
 
-__all__ = ['PointHMR', 'PointGuidedSampler', 'PointGuidedSamplerOutput', 'ProgressiveMaskTransformerHead',
-           'MeshRegressor']
+__all__ = [
+    'PointHMR', 'PointGuidedSampler', 'PointGuidedSamplerOutput', 'ProgressiveMaskTransformerHead', 'MeshRegressor'
+]

@@ -26,10 +26,9 @@ from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, T
 import torch
 from torch import Tensor, nn
 
-from ..fileio.safe_pickle import (OFFICIAL_CHECKPOINT, PickledModuleStub, RestrictedUnpickler,  # noqa: F401
-                                  UnsafeCheckpointError, restricted_pickle_module)
+from ..fileio.safe_pickle import RestrictedUnpickler  # noqa: F401
+from ..fileio.safe_pickle import OFFICIAL_CHECKPOINT, PickledModuleStub, UnsafeCheckpointError, restricted_pickle_module
 from ..utils.typing import PathLike
-
 
 # Official top-level prefix -> pointhmr prefix. Order matters only for readability; prefixes are disjoint.
 OFFICIAL_TO_POINTHMR_PREFIXES: Tuple[Tuple[str, str], ...] = (
@@ -134,7 +133,9 @@ def load_official_checkpoint(path: PathLike) -> 'OrderedDict[str, Tensor]':
         raise ValueError(f'official checkpoint {path!r} is empty (0 bytes): the download or copy was cut off; fetch it '
                          'again')
     try:
-        obj = torch.load(path, map_location='cpu', weights_only=False,
+        obj = torch.load(path,
+                         map_location='cpu',
+                         weights_only=False,
                          pickle_module=restricted_pickle_module(OFFICIAL_CHECKPOINT, path))
     except UnsafeCheckpointError:
         raise
@@ -247,8 +248,7 @@ def weights_checked_by_caller(model: nn.Module) -> Iterator[None]:
             module.__dict__.pop(WEIGHTS_CHECKED_ATTR, None)
 
 
-def load_state_dict_strictly(model: nn.Module,
-                             state_dict: Mapping[str, Tensor],
+def load_state_dict_strictly(model: nn.Module, state_dict: Mapping[str, Tensor],
                              allow_missing: Iterable[str] = ()) -> StateDictMismatch:
     """Load ``state_dict`` into ``model``; raise :class:`CheckpointMismatchError` with a full report on any mismatch.
 

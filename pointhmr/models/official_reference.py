@@ -19,8 +19,10 @@ from torch import Tensor, nn
 from .layers import plain_inference
 from .losses import graph_zero, one_hot_heatmaps
 
-__all__ = ['OfficialStyleReference', 'official_encoder_layer', 'official_heatmap_loss', 'official_sine_position',
-           'per_sample_sparse_upsample', 'reference_from_model']
+__all__ = [
+    'OfficialStyleReference', 'official_encoder_layer', 'official_heatmap_loss', 'official_sine_position',
+    'per_sample_sparse_upsample', 'reference_from_model'
+]
 
 
 def official_sine_position(batch: int, height: int, width: int, channels: int, device: torch.device) -> Tensor:
@@ -45,16 +47,30 @@ def official_encoder_layer(layer: nn.Module, x: Tensor, mask: Optional[Tensor]) 
     """Pre-LN layer on sequence-first tokens (L, B, C), MHA maths as nn.MultiheadAttention's general path."""
     attn = layer.self_attn
     y = layer.norm1(x)
-    y = F.multi_head_attention_forward(
-        y, y, y, attn.embed_dim, attn.num_heads, attn.in_proj_weight, attn.in_proj_bias, None, None, False,
-        attn.dropout, attn.out_proj.weight, attn.out_proj.bias, training=layer.training, attn_mask=mask,
-        need_weights=True)[0]
+    y = F.multi_head_attention_forward(y,
+                                       y,
+                                       y,
+                                       attn.embed_dim,
+                                       attn.num_heads,
+                                       attn.in_proj_weight,
+                                       attn.in_proj_bias,
+                                       None,
+                                       None,
+                                       False,
+                                       attn.dropout,
+                                       attn.out_proj.weight,
+                                       attn.out_proj.bias,
+                                       training=layer.training,
+                                       attn_mask=mask,
+                                       need_weights=True)[0]
     x = x + layer.dropout1(y)
     y = layer.linear2(layer.dropout(F.relu(layer.linear1(layer.norm2(x)))))
     return x + layer.dropout2(y)
 
 
-def official_heatmap_loss(pred: Tensor, target_index: Tensor, bce_weight: float = 1000.,
+def official_heatmap_loss(pred: Tensor,
+                          target_index: Tensor,
+                          bce_weight: float = 1000.,
                           smooth: float = 1e-5) -> Tensor:
     """Official point loss on (K, H*W) up-sampled heatmaps: one-hot target maps materialised (by a scatter here, the
     official code indexes a H*W x H*W identity), ``F.binary_cross_entropy`` over every cell, plus the Dice term."""
@@ -93,8 +109,12 @@ class OfficialStyleReference(nn.Module):
         """Official-style training losses: this forward (plain modules, the (B, N, 112*112) heatmap built) and the
         PointHMR loss terms of ``head.loss_by_predictions`` with :func:`official_heatmap_loss` on the full maps."""
         camera, joints, vertices_431, vertices_1723, vertices, heatmap = self(images)
-        preds = dict(camera=camera, joints=joints, vertices_431=vertices_431, vertices_1723=vertices_1723,
-                     vertices=vertices, heatmap=heatmap)
+        preds = dict(camera=camera,
+                     joints=joints,
+                     vertices_431=vertices_431,
+                     vertices_1723=vertices_1723,
+                     vertices=vertices,
+                     heatmap=heatmap)
         return self.head.loss_by_predictions(preds, batch_data_samples, heatmap_loss_fn=official_heatmap_loss)
 
     def _forward(self, images: Tensor) -> Tuple[Tensor, ...]:

@@ -11,8 +11,7 @@ from .typing import PathLike
 
 __all__ = [
     'ATOMIC_BACKEND_NAME', 'AtomicLocalBackend', 'MODEL_CONFIGS', 'config_path', 'load_model_config',
-    'mean_pose_baseline',
-    'format_baseline_comparison', 'adapt_config_to_device', 'check_cfg_options', 'check_dataset_files',
-    'find_resume_checkpoint', 'add_runner_arguments', 'load_runner_config', 'remove_interrupted_saves', 'to_numpy',
-    'default_cache_dir', 'PathLike'
+    'mean_pose_baseline', 'format_baseline_comparison', 'adapt_config_to_device', 'check_cfg_options',
+    'check_dataset_files', 'find_resume_checkpoint', 'add_runner_arguments', 'load_runner_config',
+    'remove_interrupted_saves', 'to_numpy', 'default_cache_dir', 'PathLike'
 ]

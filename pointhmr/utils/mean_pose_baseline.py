@@ -34,7 +34,8 @@ def _labels(dataset: DatasetLike, max_samples: Optional[int]) -> Dict[str, np.nd
     keypoints_3d = stacked('keypoints_3d')
     return dict(keypoints_3d=keypoints_3d.reshape(count, keypoints_3d.shape[-2], -1),
                 has_3d=stacked('has_3d_joints') > 0,
-                pose=stacked('smpl_pose').reshape(count, -1), betas=stacked('smpl_betas').reshape(count, -1),
+                pose=stacked('smpl_pose').reshape(count, -1),
+                betas=stacked('smpl_betas').reshape(count, -1),
                 has_smpl=stacked('has_smpl') > 0)
 
 
@@ -48,11 +49,12 @@ def _centred_meshes(body_model: nn.Module, pose: np.ndarray, betas: np.ndarray, 
     return np.concatenate(meshes)
 
 
-def mean_pose_baseline(train_dataset: DatasetLike,
-                       test_dataset: DatasetLike,
-                       body_model: Optional[Union[dict, nn.Module]] = None,
-                       max_samples: Optional[int] = None,
-                       fscore_thresholds_mm: Sequence[float] = ()) -> Dict[str, float]:
+def mean_pose_baseline(
+    train_dataset: DatasetLike,
+    test_dataset: DatasetLike,
+    body_model: Optional[Union[dict, nn.Module]] = None,
+    max_samples: Optional[int] = None,
+    fscore_thresholds_mm: Sequence[float] = ()) -> Dict[str, float]:
     """Errors (mm) of predicting the training mean for every test sample, with MeshMetric's protocol.
 
     Args:
@@ -96,9 +98,11 @@ def mean_pose_baseline(train_dataset: DatasetLike,
     return result
 
 
-def format_baseline_comparison(model_metrics: Dict[str, float], baseline: Dict[str, float],
-                               names: Sequence[str] = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE', 'F@5mm',
-                                                       'F@15mm')) -> str:
+def format_baseline_comparison(
+    model_metrics: Dict[str, float],
+    baseline: Dict[str, float],
+    names: Sequence[str] = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE', 'F@5mm', 'F@15mm')
+) -> str:
     """A small text table ``metric | model | mean-pose baseline`` (model keys may carry a ``prefix/``; errors in mm,
     F-scores as fractions)."""
     unprefixed = {key.split('/')[-1]: value for key, value in model_metrics.items()}

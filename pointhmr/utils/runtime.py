@@ -54,8 +54,11 @@ def allow_cpu_distributed() -> None:
     if torch.cuda.is_available() or getattr(torch.cuda.set_device, '_pointhmr_cpu_noop', False):
         return
     if installed_version('torch') != '2.13.0':
-        print_log(f'allow_cpu_distributed: written for torch 2.13.0, found {installed_version("torch")}; '
-                  'torch.cuda.set_device left unchanged', logger='current', level=30)
+        print_log(
+            f'allow_cpu_distributed: written for torch 2.13.0, found {installed_version("torch")}; '
+            'torch.cuda.set_device left unchanged',
+            logger='current',
+            level=30)
         return
 
     def set_device(*args, **kwargs) -> None:
@@ -235,8 +238,7 @@ def check_dataset_files(cfg: Config, dataloaders: Sequence[str]) -> None:
         if any('synthetic' in m for m in missing):
             hint = '\nGenerate the synthetic dataset first: python tools/dataset_converters/make_synthetic_dataset.py'
         raise FileNotFoundError('dataset file(s) not found (working directory ' + os.getcwd() + '):\n  ' +
-                                '\n  '.join(missing) + hint +
-                                '\nSet data_root / ann_file with --cfg-options, e.g. '
+                                '\n  '.join(missing) + hint + '\nSet data_root / ann_file with --cfg-options, e.g. '
                                 'train_dataloader.dataset.data_root=/path/to/data/')
 
 
@@ -245,13 +247,18 @@ def add_runner_arguments(parser, cfg_options_help: str) -> None:
     from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: work_dirs/<config name>)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none',
                         help='job launcher (pytorch = torchrun / tools/dist_train.sh)')
     # torch.distributed.launch passes --local-rank (torchrun sets LOCAL_RANK itself)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
 
 
-def load_runner_config(config: str, cfg_options: Optional[dict], launcher: str, work_dir: Optional[str],
+def load_runner_config(config: str,
+                       cfg_options: Optional[dict],
+                       launcher: str,
+                       work_dir: Optional[str],
                        local_rank: int = 0) -> Config:
     """Config file + command-line overrides (unknown keys are errors) + launcher + work dir."""
     if 'LOCAL_RANK' not in os.environ:

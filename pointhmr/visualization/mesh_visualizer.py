@@ -25,7 +25,6 @@ from pointhmr.body.joints import H36M_NAMES, H36M_PELVIS
 from pointhmr.utils.arrays import to_numpy
 from .scene import MAX_RENDER_SIDE, bound_render_size, camera_for_centred_vertices, render_people, render_side_view
 
-
 #: instance fields in image pixels (scaled with the picture when it is drawn downscaled)
 PIXEL_KEYS = ('keypoints', 'bboxes', 'input_center', 'input_scale', 'bbox_centers', 'bbox_scales')
 
@@ -215,8 +214,10 @@ class MeshVisualizer(PoseLocalVisualizer):
         if factor < 1.0:
             pred = self._scaled(pred, factor)
             gt = None if gt is None else self._scaled(gt, factor)
-            metainfo = {key: to_numpy(value) * factor if key in ('input_center', 'input_scale') else value
-                        for key, value in metainfo.items()}
+            metainfo = {
+                key: to_numpy(value) * factor if key in ('input_center', 'input_scale') else value
+                for key, value in metainfo.items()
+            }
         panels = []
         if draw_gt and gt is not None and 'keypoints' in gt and 'keypoints' in data_sample.gt_instances:
             gt_image = self._draw_keypoints_any_set(image.copy(), gt, kpt_thr, show_kpt_idx, skeleton_style)

@@ -113,8 +113,8 @@ def _rasterise(xy: np.ndarray, depth: np.ndarray, faces: np.ndarray, height: int
         chunk = np.arange(lo, hi)
         # one (face, row) pair per covered row of each face; x range from lambda_i >= 0 for the three edges
         pair_face = chunk[np.repeat(np.arange(len(chunk)), rows[chunk])]
-        pair_y = y0[pair_face] + np.arange(len(pair_face)) - np.repeat(np.cumsum(rows[chunk]) - rows[chunk],
-                                                                       rows[chunk])
+        pair_y = y0[pair_face] + np.arange(len(pair_face)) - np.repeat(
+            np.cumsum(rows[chunk]) - rows[chunk], rows[chunk])
         a = coef_a[pair_face]
         bound = -(coef_b[pair_face] * pair_y[:, None] + coef_c[pair_face]) / np.where(np.abs(a) > 1e-12, a, 1.0)
         lower = np.max(np.where(a > 1e-12, bound, -np.inf), axis=1)

@@ -16,7 +16,6 @@ from .renderer import DEFAULT_MESH_COLOR, project_weak_perspective_to_image, ren
 PERSON_COLORS = (DEFAULT_MESH_COLOR, (0.91, 0.68, 0.55), (0.62, 0.85, 0.62), (0.88, 0.62, 0.85), (0.95, 0.86, 0.5),
                  (0.55, 0.84, 0.9))
 
-
 #: longest side of a rendered picture; larger images are drawn downscaled (renderer memory grows with the pixels)
 MAX_RENDER_SIDE = 1920
 

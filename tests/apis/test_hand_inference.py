@@ -13,8 +13,10 @@ from mmpose.apis import inference_topdown, init_model
 from pointhmr.visualization import load_obj, load_ply
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HAND_CONFIGS = [REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-400it_synthetic-hand-224.py',
-                REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-w32_4xb16-200e_freihand-224.py']
+HAND_CONFIGS = [
+    REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-400it_synthetic-hand-224.py',
+    REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-w32_4xb16-200e_freihand-224.py'
+]
 
 
 @pytest.fixture(scope='module')
@@ -68,8 +70,12 @@ def test_demo_on_freihand_crops_exports_778_vertex_meshes(freihand, tmp_path, ca
         box_file[path.name] = [box.tolist()]
     (tmp_path / 'boxes.json').write_text(json.dumps(box_file))
     out = tmp_path / 'out'
-    rc = _load_demo().main([str(HAND_CONFIGS[0]), 'none', '--input', str(folder), '--output-dir', str(out),
-                            '--bboxes', str(tmp_path / 'boxes.json'), '--export', 'ply'])
+    rc = _load_demo().main([
+        str(HAND_CONFIGS[0]), 'none', '--input',
+        str(folder), '--output-dir',
+        str(out), '--bboxes',
+        str(tmp_path / 'boxes.json'), '--export', 'ply'
+    ])
     assert rc == 0
     assert 'random weights' in capsys.readouterr().out
     for path in paths[:2]:
@@ -86,8 +92,12 @@ def test_demo_on_freihand_crops_exports_778_vertex_meshes(freihand, tmp_path, ca
         np.testing.assert_allclose(loaded, vertices, atol=1e-5)
         assert faces.max() == 777
     # OBJ export of the same mesh
-    rc = _load_demo().main([str(HAND_CONFIGS[0]), 'none', '--input', str(folder / paths[0].name), '--output-dir',
-                            str(tmp_path / 'obj'), '--bboxes', str(tmp_path / 'boxes.json'), '--export', 'obj'])
+    rc = _load_demo().main([
+        str(HAND_CONFIGS[0]), 'none', '--input',
+        str(folder / paths[0].name), '--output-dir',
+        str(tmp_path / 'obj'), '--bboxes',
+        str(tmp_path / 'boxes.json'), '--export', 'obj'
+    ])
     assert rc == 0
     vertices, faces = load_obj(tmp_path / 'obj' / 'meshes' / f'{paths[0].stem}_person0.obj')
     assert vertices.shape == (778, 3) and faces.max() == 777

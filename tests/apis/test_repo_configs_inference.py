@@ -15,8 +15,7 @@ def test_light_body_configs_are_found():
     assert LIGHT_CONFIGS, 'no light synthetic body config matched: update the glob after renaming configs'
 
 
-@pytest.mark.parametrize('config', [REPO_ROOT / 'configs' / 'pointhmr_h36m.py'] + LIGHT_CONFIGS,
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize('config', [REPO_ROOT / 'configs' / 'pointhmr_h36m.py'] + LIGHT_CONFIGS, ids=lambda p: p.name)
 def test_init_model_and_inference_topdown(config, grace_hopper):
     torch.manual_seed(0)  # random weights: keep the predicted cameras reproducible
     model = init_model(str(config), None, device='cpu')

@@ -61,8 +61,10 @@ def _write_fake_chumpy_pickle(path, arrays):
     chumpy.ch = chumpy_ch
     sys.modules['chumpy'], sys.modules['chumpy.ch'] = chumpy, chumpy_ch
     try:
-        wrapped = {key: Ch(value) if isinstance(value, np.ndarray) and value.dtype.kind == 'f' else value
-                   for key, value in arrays.items()}
+        wrapped = {
+            key: Ch(value) if isinstance(value, np.ndarray) and value.dtype.kind == 'f' else value
+            for key, value in arrays.items()
+        }
         path.write_bytes(pickle.dumps(wrapped, protocol=2))
     finally:
         del sys.modules['chumpy'], sys.modules['chumpy.ch']

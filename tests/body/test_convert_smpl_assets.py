@@ -41,6 +41,5 @@ def test_empty_source_fails(tmp_path):
 
 def test_command_line_help():
     tool = os.path.join(REPO_ROOT, 'tools', 'model_converters', 'convert_smpl_assets.py')
-    result = subprocess.run([sys.executable, tool, '--help'],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, tool, '--help'], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and 'SRC_DIR' in result.stdout.upper()

@@ -53,8 +53,9 @@ def test_real_431_masks(smpl_assets_dir, source):
     one_hop = hop_reachability(adjacency, 1)
     assert one_hop.sum() == 3005
     assert (one_hop.sum(1).min(), one_hop.sum(1).max()) == (4, 11)
-    expected = {1: (62269, 4, 6.97, 11), 3: (76943, 18, 41.0, 72), 5: (102511, 37, 100.3, 187),
-                7: (135299, 63, 176.4, 316)}
+    expected = {
+        1: (62269, 4, 6.97, 11), 3: (76943, 18, 41.0, 72), 5: (102511, 37, 100.3, 187), 7: (135299, 63, 176.4, 316)
+    }
     for hops, (allowed, low, mean, high) in expected.items():
         reach = hop_reachability(adjacency, hops)
         mask = attention_mask(reach, num_prefix_tokens=64)

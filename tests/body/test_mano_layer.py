@@ -124,7 +124,8 @@ def test_missing_mano_file_explains_where_to_get_it(tmp_path, synthetic_hand_fil
 def test_folder_model_path_and_real_tip_ids(tmp_path, synthetic_hand_files):
     os.makedirs(tmp_path / 'models')
     os.symlink(synthetic_hand_files['model_path'], tmp_path / 'models' / 'MANO_RIGHT.pkl')
-    model = MANOHandModel(model_path=tmp_path, mesh_sampler_path=synthetic_hand_files['mesh_sampler_path'],
+    model = MANOHandModel(model_path=tmp_path,
+                          mesh_sampler_path=synthetic_hand_files['mesh_sampler_path'],
                           fingertip_vertex_ids=MANO_FINGERTIP_VERTEX_IDS)
     assert model.model_file.endswith(os.path.join('models', 'MANO_RIGHT.pkl'))
     vertices = model(torch.zeros(1, 48), torch.zeros(1, 10))

@@ -42,8 +42,10 @@ class _Eval:
 
 
 def test_plain_numpy_and_sparse_pickle_round_trip(tmp_path):
-    data = {'a': np.arange(12.0).reshape(3, 4), 'b': sp.csc_matrix(np.eye(3)), 'c': np.float32(2.5), 'n': 'lbs',
-            'i': np.arange(5, dtype=np.uint32)}
+    data = {
+        'a': np.arange(12.0).reshape(3, 4), 'b': sp.csc_matrix(np.eye(3)), 'c': np.float32(2.5), 'n': 'lbs', 'i':
+        np.arange(5, dtype=np.uint32)
+    }
     for protocol in (0, 2, 4, 5):
         path = tmp_path / f'p{protocol}.pkl'
         path.write_bytes(pickle.dumps(data, protocol=protocol))

@@ -68,6 +68,7 @@ def test_bending_elbow_moves_hand_not_feet(body_model):
 
 
 def test_betas_change_height_and_girth(body_model):
+
     def extent(betas, axis):
         vertices = body_model(torch.zeros(1, 72), betas)[0]
         return float(vertices[:, axis].max() - vertices[:, axis].min())
@@ -119,14 +120,16 @@ def test_missing_files_explain_what_to_do(tmp_path, synthetic_files):
 
 def test_folder_model_path(tmp_path, synthetic_files):
     os.symlink(synthetic_files['model_path'], tmp_path / 'basicModel_neutral_lbs_10_207_0_v1.0.0.pkl')
-    model = SMPLBodyModel(model_path=tmp_path, h36m_regressor_path=synthetic_files['h36m_regressor_path'],
+    model = SMPLBodyModel(model_path=tmp_path,
+                          h36m_regressor_path=synthetic_files['h36m_regressor_path'],
                           mesh_sampler_path=synthetic_files['mesh_sampler_path'])
     assert model.model_file.endswith('basicModel_neutral_lbs_10_207_0_v1.0.0.pkl')
 
 
 def test_fake_chumpy_smpl_pickle(tmp_path, synthetic_body, synthetic_files, write_fake_chumpy_pickle):
     path = write_fake_chumpy_pickle(tmp_path / 'basicModel_neutral_lbs_10_207_0_v1.0.0.pkl', synthetic_body['smpl'])
-    model = SMPLBodyModel(model_path=path, h36m_regressor_path=synthetic_files['h36m_regressor_path'],
+    model = SMPLBodyModel(model_path=path,
+                          h36m_regressor_path=synthetic_files['h36m_regressor_path'],
                           mesh_sampler_path=synthetic_files['mesh_sampler_path'])
     reference = SMPLBodyModel(**synthetic_files)
     pose, betas = 0.3 * torch.randn(2, 72), torch.randn(2, 10)

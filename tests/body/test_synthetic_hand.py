@@ -141,8 +141,7 @@ def test_default_hand_files_are_cached(tmp_path, monkeypatch):
 
 def test_smplx_mano_layer_loads_the_file_directly(synthetic_hand_files, hand_model):
     smplx = pytest.importorskip('smplx')
-    layer = smplx.MANO(model_path=synthetic_hand_files['model_path'], use_pca=False, flat_hand_mean=False,
-                       batch_size=2)
+    layer = smplx.MANO(model_path=synthetic_hand_files['model_path'], use_pca=False, flat_hand_mean=False, batch_size=2)
     assert layer.is_rhand
     torch.manual_seed(0)
     orient, hand_pose, betas = 0.5 * torch.randn(2, 3), 0.3 * torch.randn(2, 45), torch.randn(2, 10)
@@ -191,7 +190,9 @@ def test_renders_with_the_project_renderer(hand_model):
     scale, offset = 900.0, np.array([0.09, 0.0, 0.0])
     # look at the palm from below: image x = hand x, image y = hand z, depth = -hand y
     pixels = np.stack([(verts[:, 0] - offset[0]) * scale + 100, verts[:, 2] * scale + 100, -verts[:, 1]], 1)
-    image, mask = render_mesh(np.zeros((200, 200, 3), np.uint8), pixels, hand_model.faces,
+    image, mask = render_mesh(np.zeros((200, 200, 3), np.uint8),
+                              pixels,
+                              hand_model.faces,
                               vertices_3d=np.stack([verts[:, 0], verts[:, 2], -verts[:, 1]], 1))
     assert 0.1 < mask.mean() < 0.6 and image[mask].min() > 0
     # across the fingers (x = 13.5 cm, beyond the thumb tip) the four fingers show as four separate runs of pixels

@@ -8,9 +8,9 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpose.registry import DATASETS, METRICS, MODELS
 
-from pointhmr.evaluation import MeshMetric
 from pointhmr.body.synthetic_body import default_body_files
 from pointhmr.engine.hooks import config_mesh_model_mismatches
+from pointhmr.evaluation import MeshMetric
 from pointhmr.utils import load_model_config
 
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
@@ -61,7 +61,9 @@ def test_full_configs_use_the_model_configs():
     assert plain(Config.fromfile(str(H36M)).model) == plain(load_model_config('pointhmr_hrnet-w32'))
     light = plain(load_model_config('pointhmr_light'))
     # the synthetic config's documented CPU changes
-    light['head'].update(heatmap_size=[56, 56], dropout=0.0, heatmap_camera='ground_truth',
+    light['head'].update(heatmap_size=[56, 56],
+                         dropout=0.0,
+                         heatmap_camera='ground_truth',
                          loss_weights=dict(heatmap=1000.))
     assert plain(Config.fromfile(str(SYNTHETIC)).model) == light
 
@@ -113,12 +115,15 @@ def test_child_config_switches_the_body_model_of_every_consumer(tmp_path, base):
     lone = Config.fromfile(str(write_child(tmp_path, base, SWITCH_BODY_MODEL.splitlines()[0] + '\n')))
     assert plain(lone.body_model) == switched and plain(lone.model.head.body_model) == dict(type='SMPLBodyModel')
     assert [m.split(' ')[0] for m in config_mesh_model_mismatches(lone)] == [
-        'model.head.body_model', 'val_evaluator[0].body_model', 'test_evaluator[0].body_model', 'visualizer.body_model']
+        'model.head.body_model', 'val_evaluator[0].body_model', 'test_evaluator[0].body_model', 'visualizer.body_model'
+    ]
 
 
 def _runner(cfg: Config, root: Path, work_dir: Path) -> Runner:
     cfg.work_dir = str(work_dir)
-    cfg.test_dataloader = dict(cfg.test_dataloader, num_workers=0, persistent_workers=False,
+    cfg.test_dataloader = dict(cfg.test_dataloader,
+                               num_workers=0,
+                               persistent_workers=False,
                                dataset=dict(cfg.test_dataloader.dataset, data_root=str(root) + '/'))
     return Runner.from_cfg(cfg)
 
@@ -136,8 +141,9 @@ def test_start_up_check_stops_mismatched_body_models(tmp_path, tiny_synthetic_ro
     cfg = Config.fromfile(str(SYNTHETIC))
     cfg.body_model = cfg.model.head.body_model = cfg.val_evaluator.body_model = cfg.visualizer.body_model = other_body
     cfg.test_evaluator = dict(type='MeshMetric', prefix='mesh')
-    with pytest.raises(ValueError, match='model and the test_evaluator metric MeshMetric use different body models '
-                                         r'\(h36m_regressor differ\)'):
+    with pytest.raises(ValueError,
+                       match='model and the test_evaluator metric MeshMetric use different body models '
+                       r'\(h36m_regressor differ\)'):
         _runner(cfg, tiny_synthetic_root, tmp_path / 'built').test()
 
 
@@ -152,8 +158,8 @@ def test_h36m_recipe_matches_the_release_scripts():
     assert cfg.val_dataloader.dataset.ann_file == 'human3.6m/valid.protocol2.yaml'
     assert cfg.test_dataloader.dataset.ann_file == 'human3.6m/valid.protocol2.yaml'
     assert cfg.randomness.seed == 88
-    assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline] == [
-        'LoadImage', 'MeshBBoxCenterScale', 'RandomMeshAugmentation', 'MeshTopdownAffine', 'PackMeshInputs']
+    assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline
+            ] == ['LoadImage', 'MeshBBoxCenterScale', 'RandomMeshAugmentation', 'MeshTopdownAffine', 'PackMeshInputs']
     assert 'RandomMeshAugmentation' not in [t['type'] for t in cfg.val_dataloader.dataset.pipeline]
     alias = Config.fromfile(str(CONFIG_ROOT / 'pointhmr_h36m.py'))
     assert plain(alias.model) == plain(cfg.model) and plain(alias.optim_wrapper) == plain(cfg.optim_wrapper)

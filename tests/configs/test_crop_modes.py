@@ -5,9 +5,8 @@ import pytest
 from mmengine import Config
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
-OFFICIAL_EVAL = sorted(CONFIG_DIR.glob('pointhmr/*h36m*.py')) + sorted(CONFIG_DIR.glob('pointhmr/*3dpw*.py')) + [
-    CONFIG_DIR / 'pointhmr_h36m.py'
-]
+OFFICIAL_EVAL = sorted(CONFIG_DIR.glob('pointhmr/*h36m*.py')) + sorted(
+    CONFIG_DIR.glob('pointhmr/*3dpw*.py')) + [CONFIG_DIR / 'pointhmr_h36m.py']
 
 
 def _transform(pipeline, name):

@@ -44,15 +44,27 @@ def test_light_hand_config_trains_and_evaluates(tmp_path):
     data = tmp_path / 'data'
     make_synthetic_hand_dataset(str(data), dict(train=4, test=3), seed=0)
     work_dir = tmp_path / 'work'
-    options = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.logger.interval=1',
-               'param_scheduler.0.milestones=[100]']
+    options = [
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.logger.interval=1',
+        'param_scheduler.0.milestones=[100]'
+    ]
     for split in ('train', 'val', 'test'):
-        options += [f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
-                    f'{split}_dataloader.persistent_workers=False', f'{split}_dataloader.dataset.data_root={data}/']
+        options += [
+            f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
+            f'{split}_dataloader.persistent_workers=False', f'{split}_dataloader.dataset.data_root={data}/'
+        ]
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.run([sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), str(LIGHT_HAND), '--work-dir',
-                           str(work_dir), '--cfg-options', *options], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run([
+        sys.executable,
+        str(REPO_ROOT / 'tools' / 'train.py'),
+        str(LIGHT_HAND), '--work-dir',
+        str(work_dir), '--cfg-options', *options
+    ],
+                          cwd=tmp_path,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     report = json.loads((work_dir / 'mean_pose_baseline.json').read_text())
     model = {key.split('/')[-1]: value for key, value in report['model'].items()}

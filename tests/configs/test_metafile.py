@@ -69,8 +69,7 @@ def test_results_are_marked_with_their_source(models):
 def test_our_measured_results_match_the_readme(models):
     """Results not from the paper must be the ones the README reports (one source for each number)."""
     readme = (REPO_ROOT / 'README.md').read_text()
-    measured = [model for model in models
-                if model.get('Results') and model['Metadata']['Results Source'] != 'paper']
+    measured = [model for model in models if model.get('Results') and model['Metadata']['Results Source'] != 'paper']
     assert measured
     for model in measured:
         metrics = model['Results'][0]['Metrics']

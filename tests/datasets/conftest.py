@@ -15,15 +15,10 @@ def make_annotation(rng: np.random.Generator, width: int = 160, height: int = 12
     joints_2d = np.concatenate([rng.uniform([0, 0], [width, height], (24, 2)), rng.integers(0, 2, (24, 1))], 1)
     joints_3d = np.concatenate([rng.normal(0, 0.4, (24, 3)) + [0, 0, 4], np.ones((24, 1))], 1)
     return {
-        'center': [width / 2 + rng.uniform(-5, 5), height / 2 + rng.uniform(-5, 5)],
-        'scale': float(rng.uniform(0.4, 0.6)),
-        '2d_joints': joints_2d.tolist(),
-        'has_2d_joints': 1,
-        '3d_joints': joints_3d.tolist(),
-        'has_3d_joints': 1,
-        'pose': rng.normal(0, 0.3, 72).tolist(),
-        'betas': rng.normal(0, 1, 10).tolist(),
-        'has_smpl': 1
+        'center': [width / 2 + rng.uniform(-5, 5),
+                   height / 2 + rng.uniform(-5, 5)], 'scale': float(rng.uniform(0.4, 0.6)), '2d_joints':
+        joints_2d.tolist(), 'has_2d_joints': 1, '3d_joints': joints_3d.tolist(), 'has_3d_joints': 1, 'pose':
+        rng.normal(0, 0.3, 72).tolist(), 'betas': rng.normal(0, 1, 10).tolist(), 'has_smpl': 1
     }
 
 

@@ -14,8 +14,14 @@ TEST_PIPELINE = [dict(type='MeshBBoxCenterScale'), HAND_AFFINE, dict(type='PackM
 #: FreiHAND's augmentation: rotation N(0, 90) clipped to +-180, zero with prob. 0.6; scale N(1, .25) in [.75, 1.25]
 TRAIN_PIPELINE = [
     dict(type='MeshBBoxCenterScale'),
-    dict(type='RandomMeshAugmentation', flip_prob=0.0, rot_std=90.0, rot_max=180.0, rot_zero_prob=0.6,
-         scale_std=0.25, scale_range=(0.75, 1.25), noise=0.4), HAND_AFFINE,
+    dict(type='RandomMeshAugmentation',
+         flip_prob=0.0,
+         rot_std=90.0,
+         rot_max=180.0,
+         rot_zero_prob=0.6,
+         scale_std=0.25,
+         scale_range=(0.75, 1.25),
+         noise=0.4), HAND_AFFINE,
     dict(type='PackMeshInputs')
 ]
 
@@ -23,8 +29,7 @@ TRAIN_PIPELINE = [
 @pytest.fixture(scope='module')
 def hand_yamls(tmp_path_factory):
     from pointhmr.datasets.synthetic import make_synthetic_hand_dataset
-    return make_synthetic_hand_dataset(str(tmp_path_factory.mktemp('synthetic_hand')), {'train': 4, 'test': 3},
-                                       seed=0)
+    return make_synthetic_hand_dataset(str(tmp_path_factory.mktemp('synthetic_hand')), {'train': 4, 'test': 3}, seed=0)
 
 
 def test_hand_rows_have_freihand_label_shapes(hand_yamls):

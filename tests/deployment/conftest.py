@@ -99,8 +99,13 @@ def light_onnx(tmp_path_factory, light_model, light_cfg, light_config_file):
     model's are narrower than the default threshold), so the tests cover it. Returns (path, verification diffs)."""
     from pointhmr.deployment.onnx_export import export_onnx
     path = tmp_path_factory.mktemp('deploy_onnx') / 'light.onnx'
-    diffs = export_onnx(light_model, light_cfg, path, dynamic_batch=True, config_name=str(light_config_file),
-                        checkpoint_name='light.pth', winograd_min_channels=8)
+    diffs = export_onnx(light_model,
+                        light_cfg,
+                        path,
+                        dynamic_batch=True,
+                        config_name=str(light_config_file),
+                        checkpoint_name='light.pth',
+                        winograd_min_channels=8)
     return path, diffs
 
 

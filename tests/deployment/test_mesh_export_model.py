@@ -41,8 +41,11 @@ def test_additive_masks_are_finite_without_blocked_rows(light_model):
         additive_attention_mask(torch.zeros(2, 2))
 
 
-@pytest.mark.parametrize('options', [dict(winograd_tile=None), dict(winograd_tile=4, winograd_min_channels=8),
-                                     dict(winograd_tile=2, winograd_min_channels=8)])
+@pytest.mark.parametrize('options', [
+    dict(winograd_tile=None),
+    dict(winograd_tile=4, winograd_min_channels=8),
+    dict(winograd_tile=2, winograd_min_channels=8)
+])
 def test_export_forward_equals_predict(light_model, options, crops):
     wrapper = MeshExportModel(light_model, **options)
     images = crops(3)
@@ -53,7 +56,8 @@ def test_export_forward_equals_predict(light_model, options, crops):
         assert tuple(outputs[name].shape) == shape
     vertices = np.concatenate([p.vertices for p in preds])
     assert np.abs(outputs['vertices'].numpy() - vertices).max() <= 1e-5
-    np.testing.assert_allclose(outputs['keypoints_3d'].numpy(), np.concatenate([p.keypoints_3d for p in preds]),
+    np.testing.assert_allclose(outputs['keypoints_3d'].numpy(),
+                               np.concatenate([p.keypoints_3d for p in preds]),
                                atol=1e-5)
     np.testing.assert_allclose(outputs['camera'].numpy(), np.concatenate([p.camera for p in preds]), atol=1e-5)
     np.testing.assert_allclose(outputs['joints'].numpy(), np.concatenate([p.joints_14 for p in preds]), atol=1e-5)

@@ -11,8 +11,11 @@ def test_benchmark_prints_ratios_and_agreement(light_config_file, light_checkpoi
                                                   REPO / 'tools' / 'analysis_tools' / 'onnx_benchmark.py')
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    assert tool.main(['--config', str(light_config_file), '--checkpoint', str(light_checkpoint), '--batch-sizes', '1',
-                      '2', '--iters', '1', '--warmup', '0']) == 0
+    assert tool.main([
+        '--config',
+        str(light_config_file), '--checkpoint',
+        str(light_checkpoint), '--batch-sizes', '1', '2', '--iters', '1', '--warmup', '0'
+    ]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if re.match(r'\| [12] \|', line)]
     assert len(rows) == 2
     for row in rows:

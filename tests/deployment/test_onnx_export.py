@@ -23,8 +23,8 @@ def test_export_is_valid_dense_and_described(light_onnx, light_cfg, light_model)
     onnx.checker.check_model(proto, full_check=True)
     ops = {node.op_type for node in proto.graph.node}
     assert not ops & {'Loop', 'Scan', 'If', 'NonZero'} and not any('Sparse' in op for op in ops)
-    assert [i.name for i in proto.graph.input] == ['input'] and [o.name for o in proto.graph.output] == list(
-        OUTPUT_NAMES)
+    assert [i.name for i in proto.graph.input] == ['input'] and [o.name
+                                                                 for o in proto.graph.output] == list(OUTPUT_NAMES)
     batch_dim = proto.graph.input[0].type.tensor_type.shape.dim[0]
     assert batch_dim.dim_param and not batch_dim.dim_value  # dynamic batch
     meta = {p.key: p.value for p in proto.metadata_props}
@@ -66,8 +66,8 @@ def test_backend_refuses_corrupt_foreign_and_mismatched_files(light_onnx, light_
 
     foreign = tmp_path / 'foreign.onnx'  # a valid ONNX model that pointhmr did not write
     node = onnx.helper.make_node('Identity', ['input'], ['camera'])
-    graph = onnx.helper.make_graph([node], 'g', [onnx.helper.make_tensor_value_info('input', onnx.TensorProto.FLOAT,
-                                                                                    [1, 3])],
+    graph = onnx.helper.make_graph([node], 'g',
+                                   [onnx.helper.make_tensor_value_info('input', onnx.TensorProto.FLOAT, [1, 3])],
                                    [onnx.helper.make_tensor_value_info('camera', onnx.TensorProto.FLOAT, [1, 3])])
     onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid('', 17)]), str(foreign))
     with pytest.raises(OnnxModelError, match=rf'{foreign} has no pointhmr metadata.*pytorch2onnx.py'):

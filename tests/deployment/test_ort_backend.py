@@ -45,8 +45,12 @@ def test_demo_with_onnxruntime(light_config_file, light_onnx, inferencers, grace
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
     out = tmp_path / 'out'
-    assert demo.main([str(light_config_file), '--backend', 'onnxruntime', '--onnx', str(light_onnx[0]), '--input',
-                      str(grace_hopper), '--output-dir', str(out), '--fit-params']) == 0
+    assert demo.main([
+        str(light_config_file), '--backend', 'onnxruntime', '--onnx',
+        str(light_onnx[0]), '--input',
+        str(grace_hopper), '--output-dir',
+        str(out), '--fit-params'
+    ]) == 0
     stem = grace_hopper.stem
     assert (out / f'{stem}_mesh.jpg').is_file() and (out / 'meshes' / f'{stem}_person0.obj').is_file()
     assert len(list((out / 'params').glob(f'{stem}_person0_*.npz'))) == 1  # parameter fitting on the ORT results

@@ -41,8 +41,10 @@ def make_runner(work_dir: Path, max_iters: int = 2, dataset_size: int = 4, width
     cfg = dict(
         model=ToyModel(width),
         work_dir=str(work_dir),
-        train_dataloader=dict(dataset=ToyDataset(dataset_size, width), sampler=dict(type='InfiniteSampler'),
-                              batch_size=2, num_workers=0),
+        train_dataloader=dict(dataset=ToyDataset(dataset_size, width),
+                              sampler=dict(type='InfiniteSampler'),
+                              batch_size=2,
+                              num_workers=0),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),

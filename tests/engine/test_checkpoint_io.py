@@ -13,7 +13,8 @@ from pointhmr.fileio.safe_pickle import UnsafePickleError
 
 def mmengine_style_checkpoint() -> dict:
     buffer = HistoryBuffer([1.0, 2.0], [1, 1])
-    return dict(meta=dict(epoch=0, iter=2), state_dict={'w': torch.zeros(2)},
+    return dict(meta=dict(epoch=0, iter=2),
+                state_dict={'w': torch.zeros(2)},
                 message_hub=dict(log_scalars={'train/loss': buffer}, runtime_info={}, resumed_keys={}))
 
 
@@ -32,8 +33,7 @@ def test_mmengine_checkpoint_needs_getattr_but_only_for_history_buffer(tmp_path)
 
 def test_history_buffer_statistic_refuses_everything_else():
     assert history_buffer_statistic(HistoryBuffer, 'mean') is HistoryBuffer.mean
-    for owner, name in ((getattr, '__self__'), (HistoryBuffer, '__init__'), (HistoryBuffer, '__class__'),
-                        (np, 'mean')):
+    for owner, name in ((getattr, '__self__'), (HistoryBuffer, '__init__'), (HistoryBuffer, '__class__'), (np, 'mean')):
         with pytest.raises(pickle.UnpicklingError):
             history_buffer_statistic(owner, name)
 

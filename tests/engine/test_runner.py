@@ -48,7 +48,7 @@ def test_getattr_exec_chain_is_refused_on_resume_and_load(trained, tmp_path, mak
 def test_state_dict_only_resume_says_to_use_load_from(trained, tmp_path, make_runner):
     weights = tmp_path / 'weights.pth'
     torch.save({'state_dict': torch.load(trained / 'iter_2.pth', weights_only=True)['state_dict']}, weights)
-    with pytest.raises(ValueError, match=r"no training state.*load_from"):
+    with pytest.raises(ValueError, match=r'no training state.*load_from'):
         make_runner(trained, max_iters=3, resume=True, load_from=str(weights)).train()
     runner = make_runner(tmp_path / 'fresh', max_iters=1, load_from=str(weights))
     runner.train()  # the same file is fine as load_from
@@ -70,7 +70,10 @@ def test_load_from_is_strict_with_a_readable_report(trained, tmp_path, make_runn
         make_runner(tmp_path / 'wide', max_iters=1, width=3, load_from=str(trained / 'iter_2.pth')).train()
     message = str(error.value)
     assert 'iter_2.pth' in message and 'linear.weight: (1, 2) vs (1, 3)' in message and 'load_strict=False' in message
-    runner = make_runner(tmp_path / 'wide2', max_iters=1, width=3, load_from=str(trained / 'iter_2.pth'),
+    runner = make_runner(tmp_path / 'wide2',
+                         max_iters=1,
+                         width=3,
+                         load_from=str(trained / 'iter_2.pth'),
                          cfg=dict(load_strict=False))
     runner.train()  # relaxed explicitly: the bias (matching) is loaded, the weight keeps its initial value
 
@@ -92,8 +95,8 @@ def test_kill_during_rotation_with_one_kept_checkpoint_leaves_the_previous_one(t
         real_write(path, data)
 
     monkeypatch.setattr(fileio, 'atomic_write_bytes', write)
-    hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False, max_keep_ckpts=1,
-                                 backend_args=dict(backend='atomic_local')))
+    hooks = dict(checkpoint=dict(
+        type='CheckpointHook', interval=1, by_epoch=False, max_keep_ckpts=1, backend_args=dict(backend='atomic_local')))
     with pytest.raises(KeyboardInterrupt):
         make_runner(tmp_path, max_iters=3, default_hooks=hooks).train()
     assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['iter_1.pth']

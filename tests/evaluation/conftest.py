@@ -20,6 +20,9 @@ def gt_people(body_model):
         with torch.no_grad():
             mesh = body_model(torch.tensor(pose)[None], torch.tensor(betas)[None])
             h36m = body_model.h36m_joints(mesh)[0].numpy()
-        people.append(dict(pose=pose, betas=betas, mesh=mesh[0].numpy(),
-                           keypoints_3d=j24_from_h36m(h36m, translation=rng.normal(0, 2, 3))))
+        people.append(
+            dict(pose=pose,
+                 betas=betas,
+                 mesh=mesh[0].numpy(),
+                 keypoints_3d=j24_from_h36m(h36m, translation=rng.normal(0, 2, 3))))
     return people

@@ -45,14 +45,16 @@ def j24_from_h36m(h36m: np.ndarray, translation: Optional[np.ndarray] = None) ->
     return label
 
 
-def packed_sample(pred_vertices: np.ndarray, keypoints_3d: np.ndarray, pose: np.ndarray, betas: np.ndarray,
-                  has_3d: float = 1.0, has_smpl: float = 1.0) -> dict:
+def packed_sample(pred_vertices: np.ndarray,
+                  keypoints_3d: np.ndarray,
+                  pose: np.ndarray,
+                  betas: np.ndarray,
+                  has_3d: float = 1.0,
+                  has_smpl: float = 1.0) -> dict:
     """A data sample as mmengine's Evaluator hands it to metrics (``PoseDataSample.to_dict()``)."""
-    return dict(
-        pred_instances=dict(vertices=np.asarray(pred_vertices, dtype=np.float32)[None]),
-        gt_instance_labels=dict(
-            keypoints_3d=torch.tensor(keypoints_3d, dtype=torch.float32)[None],
-            smpl_pose=torch.tensor(pose, dtype=torch.float32)[None],
-            smpl_betas=torch.tensor(betas, dtype=torch.float32)[None],
-            has_3d_joints=torch.tensor([has_3d]),
-            has_smpl=torch.tensor([has_smpl])))
+    return dict(pred_instances=dict(vertices=np.asarray(pred_vertices, dtype=np.float32)[None]),
+                gt_instance_labels=dict(keypoints_3d=torch.tensor(keypoints_3d, dtype=torch.float32)[None],
+                                        smpl_pose=torch.tensor(pose, dtype=torch.float32)[None],
+                                        smpl_betas=torch.tensor(betas, dtype=torch.float32)[None],
+                                        has_3d_joints=torch.tensor([has_3d]),
+                                        has_smpl=torch.tensor([has_smpl])))

@@ -39,8 +39,10 @@ def test_registered_and_builds_from_config(body_model):
 
 def test_exact_prediction_scores_zero(body_model, gt_people):
     # predictions carry an arbitrary translation: the metric re-centres them at the regressed pelvis
-    samples = [packed_sample(p['mesh'] + np.array([0.3, -0.2, 5.0]), p['keypoints_3d'], p['pose'], p['betas'])
-               for p in gt_people]
+    samples = [
+        packed_sample(p['mesh'] + np.array([0.3, -0.2, 5.0]), p['keypoints_3d'], p['pose'], p['betas'])
+        for p in gt_people
+    ]
     metrics = evaluate(MeshMetric(body_model=body_model, prefix='mesh'), samples)
     assert set(metrics) == {'mesh/MPJPE', 'mesh/PA-MPJPE', 'mesh/MPVPE', 'mesh/PA-MPVPE'}
     for value in metrics.values():
@@ -86,15 +88,19 @@ def test_samples_without_labels_are_masked(body_model, gt_people):
     good = [packed_sample(p['mesh'], p['keypoints_3d'], p['pose'], p['betas']) for p in gt_people[:3]]
     rng = np.random.default_rng(5)
     # garbage predictions whose labels are flagged missing must not count (official PA-MPJPE counted them)
-    no_3d = [packed_sample(rng.normal(size=p['mesh'].shape), np.zeros((24, 4)), p['pose'], p['betas'], has_3d=0)
-             for p in gt_people[3:]]
+    no_3d = [
+        packed_sample(rng.normal(size=p['mesh'].shape), np.zeros((24, 4)), p['pose'], p['betas'], has_3d=0)
+        for p in gt_people[3:]
+    ]
     metrics = evaluate(MeshMetric(body_model=body_model), good + no_3d)
     assert metrics['mesh/MPJPE'] == pytest.approx(0.0, abs=1e-3)
     assert metrics['mesh/PA-MPJPE'] == pytest.approx(0.0, abs=1e-3)
     assert metrics['mesh/MPVPE'] > 100  # the garbage meshes do have SMPL ground truth
 
-    no_smpl = [packed_sample(rng.normal(size=p['mesh'].shape), p['keypoints_3d'], np.zeros(72), np.zeros(10),
-                             has_smpl=0) for p in gt_people[3:]]
+    no_smpl = [
+        packed_sample(rng.normal(size=p['mesh'].shape), p['keypoints_3d'], np.zeros(72), np.zeros(10), has_smpl=0)
+        for p in gt_people[3:]
+    ]
     with_mesh = [packed_sample(p['mesh'], p['keypoints_3d'], p['pose'], p['betas']) for p in gt_people[:3]]
     metrics = evaluate(MeshMetric(body_model=body_model), with_mesh + no_smpl)
     assert metrics['mesh/MPVPE'] == pytest.approx(0.0, abs=1e-3)
@@ -102,8 +108,7 @@ def test_samples_without_labels_are_masked(body_model, gt_people):
 
 
 def test_no_smpl_at_all_omits_vertex_metrics(body_model, gt_people):
-    samples = [packed_sample(p['mesh'], p['keypoints_3d'], np.zeros(72), np.zeros(10), has_smpl=0)
-               for p in gt_people]
+    samples = [packed_sample(p['mesh'], p['keypoints_3d'], np.zeros(72), np.zeros(10), has_smpl=0) for p in gt_people]
     metrics = evaluate(MeshMetric(body_model=body_model), samples)
     assert set(metrics) == {'mesh/MPJPE', 'mesh/PA-MPJPE'}
     assert all(np.isfinite(v) for v in metrics.values())
@@ -111,8 +116,10 @@ def test_no_smpl_at_all_omits_vertex_metrics(body_model, gt_people):
 
 def test_per_sample_average_is_not_a_mean_of_batch_means(body_model, gt_people):
     rng = np.random.default_rng(6)
-    samples = [packed_sample(p['mesh'] + rng.normal(scale=0.02 * (i + 1), size=p['mesh'].shape), p['keypoints_3d'],
-                             p['pose'], p['betas']) for i, p in enumerate(gt_people)]
+    samples = [
+        packed_sample(p['mesh'] + rng.normal(scale=0.02 * (i + 1), size=p['mesh'].shape), p['keypoints_3d'], p['pose'],
+                      p['betas']) for i, p in enumerate(gt_people)
+    ]
     reference = evaluate(MeshMetric(body_model=body_model), samples, batch_size=len(samples))
     uneven = evaluate(MeshMetric(body_model=body_model), samples, batch_size=4)  # batches of 4 and 2
     for key, value in reference.items():
@@ -170,9 +177,17 @@ def test_two_rank_gloo_evaluation_matches_single_process(tmp_path):
     script.write_text(DIST_SCRIPT)
     out = tmp_path / 'result.json'
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
-                             str(script), str(Path(__file__).with_name('metric_helpers.py')), str(out)],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen([
+        sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
+        str(script),
+        str(Path(__file__).with_name('metric_helpers.py')),
+        str(out)
+    ],
+                            env=env,
+                            cwd=tmp_path,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            text=True,
                             start_new_session=True)
     try:
         log, _ = proc.communicate(timeout=240)

@@ -34,7 +34,8 @@ def _sample(hand, pose, betas, pred_vertices, index: int, translation=(0.05, -0.
                 gt_instance_labels=dict(keypoints_3d=torch.tensor(label, dtype=torch.float32)[None],
                                         smpl_pose=torch.tensor(pose, dtype=torch.float32)[None],
                                         smpl_betas=torch.tensor(betas, dtype=torch.float32)[None],
-                                        has_3d_joints=torch.ones(1), has_smpl=torch.ones(1)))
+                                        has_3d_joints=torch.ones(1),
+                                        has_smpl=torch.ones(1)))
 
 
 def _people(hand, count: int = 3):
@@ -66,16 +67,18 @@ def test_wrist_aligned_errors_and_fscores_of_a_shifted_fingertip(hand):
     (aligned F@5mm = 1, although every vertex is 2 cm off before alignment)."""
     metric = MeshMetric(body_model=hand, fscore_thresholds_mm=(5, 15))
     people = _people(hand, 2)
-    metric.process({}, [_sample(hand, pose, betas, mesh + [0.02, 0., 0.], i) for i, (pose, betas, mesh) in
-                        enumerate(people)])
+    metric.process(
+        {}, [_sample(hand, pose, betas, mesh + [0.02, 0., 0.], i) for i, (pose, betas, mesh) in enumerate(people)])
     result = metric.compute_metrics(metric.results)
     assert result['MPJPE'] < 1e-3 and result['MPVPE'] < 1e-3
     assert result['F@5mm'] == pytest.approx(1.0)
     # noise of 10 mm on every coordinate: F@5mm well below F@15mm
     metric = MeshMetric(body_model=hand, fscore_thresholds_mm=(5, 15))
     rng = np.random.default_rng(3)
-    metric.process({}, [_sample(hand, pose, betas, mesh + rng.normal(0, 0.01, mesh.shape), i)
-                        for i, (pose, betas, mesh) in enumerate(people)])
+    metric.process({}, [
+        _sample(hand, pose, betas, mesh + rng.normal(0, 0.01, mesh.shape), i)
+        for i, (pose, betas, mesh) in enumerate(people)
+    ])
     result = metric.compute_metrics(metric.results)
     assert 0.0 <= result['F@5mm'] < result['F@15mm'] <= 1.0
     assert result['PA-MPVPE'] < result['MPVPE']

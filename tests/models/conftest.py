@@ -58,11 +58,12 @@ class StandInBodyModel(SMPLMeshInterface, nn.Module):
         full, mid, coarse = LEVEL_SIZES
         self.num_vertices = full
         self.faces = np.stack([np.arange(3), np.arange(1, 4), np.arange(2, 5)]).astype(np.int64)
-        self.sampler = MeshSampler(
-            down=[_selection(mid, full, rng), _selection(coarse, mid, rng)],
-            up=[_interpolation(full, mid, rng), _interpolation(mid, coarse, rng)],
-            adjacencies=[_chain(full), _chain(mid), _lattice(coarse)],
-            faces=[self.faces, self.faces, self.faces])
+        self.sampler = MeshSampler(down=[_selection(mid, full, rng),
+                                         _selection(coarse, mid, rng)],
+                                   up=[_interpolation(full, mid, rng),
+                                       _interpolation(mid, coarse, rng)],
+                                   adjacencies=[_chain(full), _chain(mid), _lattice(coarse)],
+                                   faces=[self.faces, self.faces, self.faces])
         generator = torch.Generator().manual_seed(seed)
         self.register_buffer('template', 0.3 * torch.randn(full, 3, generator=generator), persistent=False)
         self.register_buffer('pose_dirs', 0.01 * torch.randn(72, full * 3, generator=generator), persistent=False)

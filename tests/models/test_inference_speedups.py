@@ -39,8 +39,7 @@ def test_winograd_matches_conv2d(size):
     out = winograd_f2_conv3x3(x, winograd_f2_weight(weight), bias)
     assert out.shape == (3, 5, *size)
     assert torch.allclose(out, F.conv2d(x, weight, bias, padding=1), atol=1e-4)
-    assert torch.allclose(winograd_f2_conv3x3(x, winograd_f2_weight(weight)), F.conv2d(x, weight, padding=1),
-                          atol=1e-4)
+    assert torch.allclose(winograd_f2_conv3x3(x, winograd_f2_weight(weight)), F.conv2d(x, weight, padding=1), atol=1e-4)
 
 
 def test_winograd_rejects_unsupported_shapes():

@@ -19,7 +19,7 @@ def test_sine_encoding_matches_formula():
         y = (row + 1) / (3 + 1e-6) * 2 * math.pi
         x = (col + 1) / (5 + 1e-6) * 2 * math.pi
         for k in range(d // 2):
-            freq = 10000 ** (2 * k / d)
+            freq = 10000**(2 * k / d)
             assert out[0, 2 * k, row, col].item() == pytest.approx(math.sin(y / freq), abs=1e-5)
             assert out[0, 2 * k + 1, row, col].item() == pytest.approx(math.cos(y / freq), abs=1e-5)
             assert out[0, d + 2 * k, row, col].item() == pytest.approx(math.sin(x / freq), abs=1e-5)
@@ -49,8 +49,10 @@ def test_prenorm_layer_matches_reference_and_respects_mask():
     torch.manual_seed(0)
     layer = PreNormTransformerEncoderLayer(embed_dims=16, num_heads=4, feedforward_channels=32).eval()
     names = {n for n, _ in layer.named_parameters()}
-    assert {'self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'linear1.weight',
-            'linear2.weight', 'norm1.weight', 'norm2.bias'} <= names
+    assert {
+        'self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'linear1.weight',
+        'linear2.weight', 'norm1.weight', 'norm2.bias'
+    } <= names
     x = torch.randn(2, 6, 16)
     mask = torch.zeros(6, 6, dtype=torch.bool)
     mask[3:, 4:] = True  # rows 3.. may not see tokens 4, 5 (except nothing else)
@@ -128,8 +130,10 @@ def test_encoder_stack_names_and_final_norm():
 def test_residual_conv_head_layout():
     head = build_residual_conv_head(in_channels=4, hidden_channels=6, out_channels=5, num_blocks=2)
     keys = set(head.state_dict())
-    assert {'0.conv1.weight', '0.bn1.running_mean', '0.downsample.0.weight', '0.downsample.1.weight',
-            '1.conv2.weight', '2.weight'} <= keys
+    assert {
+        '0.conv1.weight', '0.bn1.running_mean', '0.downsample.0.weight', '0.downsample.1.weight', '1.conv2.weight',
+        '2.weight'
+    } <= keys
     assert '1.downsample.0.weight' not in keys  # no projection when channels stay the same
     assert head[2].bias is None and head[2].kernel_size == (1, 1)
     assert head[0].conv1.in_channels == 4 and head[1].conv1.in_channels == 6

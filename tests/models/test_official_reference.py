@@ -65,8 +65,9 @@ def test_the_comparison_detects_a_wrong_mask(model_and_reference, outputs):
     model, _ = model_and_reference
     head = model.head
     sampler = head.body_model.sampler
-    unmasked = OfficialStyleReference(model, [None] * 4, [sampler.up_1.float().coalesce(),
-                                                          sampler.up_0.float().coalesce()]).eval()
+    unmasked = OfficialStyleReference(
+        model, [None] * 4,
+        [sampler.up_1.float().coalesce(), sampler.up_0.float().coalesce()]).eval()
     with torch.no_grad():
         vertices = unmasked(torch.randn(*INPUT, generator=torch.Generator().manual_seed(1)))[4]
     assert (vertices - outputs[0]['vertices']).abs().max() > 1e3 * TOLERANCE
@@ -84,8 +85,10 @@ def test_official_style_training_loss_and_gradients_match_ours(model_and_referen
         model.zero_grad(set_to_none=True)
         losses = compute()
         sum(losses.values()).backward()
-        results.append(({k: v.item() for k, v in losses.items()},
-                        {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+        results.append(({k: v.item()
+                         for k, v in losses.items()},
+                        {n: p.grad.clone()
+                         for n, p in model.named_parameters() if p.grad is not None}))
     (ours, our_grads), (theirs, their_grads) = results
     assert ours.keys() == theirs.keys() and ours['loss_heatmap'] > 0
     for key in ours:

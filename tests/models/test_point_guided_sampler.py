@@ -7,13 +7,18 @@ from pointhmr.models.necks import PointGuidedSampler
 
 def _backbone_outputs(batch: int = 2):
     torch.manual_seed(0)
-    return (torch.randn(batch, 8, 56, 56), torch.randn(batch, 16, 28, 28), torch.randn(batch, 32, 14, 14),
-            torch.randn(batch, 64, 7, 7))
+    return (torch.randn(batch, 8, 56, 56), torch.randn(batch, 16, 28,
+                                                       28), torch.randn(batch, 32, 14,
+                                                                        14), torch.randn(batch, 64, 7, 7))
 
 
 def _light_neck(**kwargs) -> PointGuidedSampler:
-    return PointGuidedSampler(in_channels=(8, 64), feat_channels=16, num_vertices=431, heatmap_channels=12,
-                              num_blocks=(1, 1, 1), **kwargs).eval()
+    return PointGuidedSampler(in_channels=(8, 64),
+                              feat_channels=16,
+                              num_vertices=431,
+                              heatmap_channels=12,
+                              num_blocks=(1, 1, 1),
+                              **kwargs).eval()
 
 
 def test_shapes_and_submodule_names():
@@ -25,8 +30,10 @@ def test_shapes_and_submodule_names():
     assert out.vertex_tokens.shape == (2, 431, 16)
     assert out.heatmap_logits.shape == (2, 431, 56, 56)
     keys = set(neck.state_dict())
-    assert {'feature_extract_layer.0.conv1.weight', 'heatmap_layer.1.weight', 'grid_layer.1.weight',
-            'cam_layer.weight', 'cam_layer.bias'} <= keys
+    assert {
+        'feature_extract_layer.0.conv1.weight', 'heatmap_layer.1.weight', 'grid_layer.1.weight', 'cam_layer.weight',
+        'cam_layer.bias'
+    } <= keys
     assert neck.cam_layer.weight.shape == (1, 431)
 
 

@@ -13,13 +13,23 @@ def _data_sample(seed: int, has_smpl: float = 1.) -> PoseDataSample:
     sample.gt_instances = InstanceData(bboxes=np.array([[40., 30., 240., 230.]], dtype=np.float32),
                                        bbox_scores=np.ones(1, dtype=np.float32))
     sample.gt_instance_labels = InstanceData(
-        keypoints_2d=torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1, torch.ones(1, 24, 1)], -1),
-        keypoints_3d=torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator), torch.ones(1, 24, 1)], -1),
-        smpl_pose=0.1 * torch.randn(1, 72, generator=generator), smpl_betas=torch.randn(1, 10, generator=generator),
-        has_2d_joints=torch.ones(1), has_3d_joints=torch.ones(1), has_smpl=torch.full((1, ), has_smpl))
-    sample.set_metainfo(dict(input_size=np.array([224, 224]), input_center=np.array([140., 130.]),
-                             input_scale=np.array([200., 200.]), img_shape=(300, 320), ori_shape=(300, 320),
-                             flip=False, rotation=0.))
+        keypoints_2d=torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1,
+                                torch.ones(1, 24, 1)], -1),
+        keypoints_3d=torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator),
+                                torch.ones(1, 24, 1)], -1),
+        smpl_pose=0.1 * torch.randn(1, 72, generator=generator),
+        smpl_betas=torch.randn(1, 10, generator=generator),
+        has_2d_joints=torch.ones(1),
+        has_3d_joints=torch.ones(1),
+        has_smpl=torch.full((1, ), has_smpl))
+    sample.set_metainfo(
+        dict(input_size=np.array([224, 224]),
+             input_center=np.array([140., 130.]),
+             input_scale=np.array([200., 200.]),
+             img_shape=(300, 320),
+             ori_shape=(300, 320),
+             flip=False,
+             rotation=0.))
     return sample
 
 
@@ -35,8 +45,9 @@ def test_loss_mode_gradients_reach_every_part(light_model_cfg):
     model = MODELS.build(light_model_cfg)
     model.train()
     losses = model(**_batch(model, training=True, seeds=(0, )), mode='loss')
-    assert set(losses) == {'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d',
-                           'loss_joints_2d_reg', 'loss_heatmap'}
+    assert set(losses) == {
+        'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d', 'loss_joints_2d_reg', 'loss_heatmap'
+    }
     assert all(torch.isfinite(v) for v in losses.values())
     sum(losses.values()).backward()
     params = dict(model.named_parameters())
@@ -59,8 +70,13 @@ def test_predict_and_tensor_modes(light_model_cfg):
     assert isinstance(out, dict) and out['vertices'].shape == (2, 6890, 3)
     assert len(results) == 2
     pred = results[1].pred_instances
-    for key, shape in dict(keypoints=(1, 17, 2), keypoint_scores=(1, 17), keypoints_3d=(1, 17, 3),
-                           joints_14=(1, 14, 3), vertices=(1, 6890, 3), camera=(1, 3), bboxes=(1, 4)).items():
+    for key, shape in dict(keypoints=(1, 17, 2),
+                           keypoint_scores=(1, 17),
+                           keypoints_3d=(1, 17, 3),
+                           joints_14=(1, 14, 3),
+                           vertices=(1, 6890, 3),
+                           camera=(1, 3),
+                           bboxes=(1, 4)).items():
         assert pred.get(key) is not None and pred.get(key).shape == shape, key
     # crop pixels -> image pixels: x_img = x_crop / 224 * scale + center - scale / 2
     h36m = model.head.body_model.h36m_joints(out['vertices'])
@@ -186,13 +202,15 @@ def test_backbone_pretrained_init_and_relaxed_runner_loads_are_not_blocked(light
     torch.manual_seed(3)
     source = MODELS.build(light_model_cfg)
     backbone_path = _save_checkpoint(tmp_path / 'backbone.pth', source.backbone.state_dict())
-    cfg = dict(light_model_cfg, backbone=dict(light_model_cfg['backbone'],
-                                              init_cfg=dict(type='Pretrained', checkpoint=backbone_path)))
+    cfg = dict(light_model_cfg,
+               backbone=dict(light_model_cfg['backbone'], init_cfg=dict(type='Pretrained', checkpoint=backbone_path)))
     model = MODELS.build(cfg)
     model.init_weights()  # loads into the backbone submodule: the estimator's check is not involved
     assert torch.equal(model.backbone.conv1.weight, source.backbone.conv1.weight)
     # the runner / init_mesh_model relaxed path (load_strict=False) checks the weights itself and loads the rest
-    report = load_model_weights(model, dict(state_dict=_bad_state_dict(source.state_dict(), 'all')), 'bad.pth',
+    report = load_model_weights(model,
+                                dict(state_dict=_bad_state_dict(source.state_dict(), 'all')),
+                                'bad.pth',
                                 strict=False)
     assert MISSING in report.missing and EXTRA in report.unexpected
     assert torch.equal(model.neck.cam_layer.weight, source.neck.cam_layer.weight)

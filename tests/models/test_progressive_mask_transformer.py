@@ -58,10 +58,13 @@ def _sample(has_smpl: float = 1., has_3d: float = 1., seed: int = 0) -> PoseData
     keypoints_3d = torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator), torch.ones(1, 24, 1)], dim=-1)
     keypoints_2d = torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1, torch.ones(1, 24, 1)], dim=-1)
     sample = PoseDataSample()
-    sample.gt_instance_labels = InstanceData(
-        keypoints_2d=keypoints_2d, keypoints_3d=keypoints_3d, smpl_pose=0.1 * torch.randn(1, 72, generator=generator),
-        smpl_betas=torch.randn(1, 10, generator=generator), has_2d_joints=torch.ones(1),
-        has_3d_joints=torch.full((1, ), has_3d), has_smpl=torch.full((1, ), has_smpl))
+    sample.gt_instance_labels = InstanceData(keypoints_2d=keypoints_2d,
+                                             keypoints_3d=keypoints_3d,
+                                             smpl_pose=0.1 * torch.randn(1, 72, generator=generator),
+                                             smpl_betas=torch.randn(1, 10, generator=generator),
+                                             has_2d_joints=torch.ones(1),
+                                             has_3d_joints=torch.full((1, ), has_3d),
+                                             has_smpl=torch.full((1, ), has_smpl))
     return sample
 
 
@@ -88,11 +91,12 @@ def test_forward_shapes_heatmap_and_upsampling(make_head):
 def test_parameter_names_and_no_body_state(make_head):
     head = make_head(keep_unused_embeddings=True)
     keys = set(head.state_dict())
-    assert {'joint_token_embed.weight', 'token_position_embed.weight', 'cam_token_embed.weight',
-            'vertex_token_embed.weight', 'transformer.transformer_1.layers.0.self_attn.in_proj_weight',
-            'transformer.transformer_2.norm.weight', 'transformer.transformer_4.norm.bias',
-            'transformer.dim_reduce.weight', 'transformer.xyz_regressor.bias',
-            'transformer.cam_predictor.weight'} <= keys
+    assert {
+        'joint_token_embed.weight', 'token_position_embed.weight', 'cam_token_embed.weight',
+        'vertex_token_embed.weight', 'transformer.transformer_1.layers.0.self_attn.in_proj_weight',
+        'transformer.transformer_2.norm.weight', 'transformer.transformer_4.norm.bias', 'transformer.dim_reduce.weight',
+        'transformer.xyz_regressor.bias', 'transformer.cam_predictor.weight'
+    } <= keys
     assert 'transformer.transformer_1.norm.weight' not in keys and 'transformer.transformer_3.norm.weight' not in keys
     assert not any('body' in k or 'mask' in k or 'sampler' in k for k in keys)
     assert head.token_position_embed.weight.shape == (495, 32)
@@ -152,8 +156,8 @@ def test_progressive_masks_on_lattice(make_head, lattice_width):
 
 
 def test_masks_on_real_coarse_mesh_match_official_counts(make_head, real_smpl_assets):
-    head = make_head(body_model=dict(type='SMPLBodyModel',
-                                 mesh_sampler_path=str(real_smpl_assets / 'mesh_downsampling.npz')))
+    head = make_head(
+        body_model=dict(type='SMPLBodyModel', mesh_sampler_path=str(real_smpl_assets / 'mesh_downsampling.npz')))
     allowed = [int((~mask).sum()) for mask in head.attention_masks]
     assert allowed == [135299, 102511, 76943, 62269]  # official behaviour §1.8: 7, 5, 3, 1 hops
 
@@ -163,8 +167,9 @@ def test_loss_terms_and_guards(make_head):
     tokens = _tokens()
     samples = [_sample(seed=0), _sample(has_smpl=0., seed=1)]
     losses = head.loss(tokens, samples)
-    assert set(losses) == {'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d',
-                           'loss_joints_2d_reg', 'loss_heatmap'}
+    assert set(losses) == {
+        'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d', 'loss_joints_2d_reg', 'loss_heatmap'
+    }
     assert all(torch.isfinite(v) and v.item() > 0 for k, v in losses.items() if k != 'loss_heatmap')
     # the vertex term, recomputed from the outputs and the stand-in's pelvis-centred GT mesh of the SMPL sample only
     with torch.no_grad():
@@ -271,8 +276,9 @@ def test_ground_truth_heatmap_camera_fits_the_labels_and_ignores_the_predicted_c
     assert torch.equal(fitted[0], fitted[1])
     official = make_head(heatmap_camera='predicted')
     official.load_state_dict(head.state_dict())
-    assert not torch.equal(official.loss(tokens, [sample])['loss_heatmap'],
-                           official.loss(moved, [sample])['loss_heatmap'])
+    assert not torch.equal(
+        official.loss(tokens, [sample])['loss_heatmap'],
+        official.loss(moved, [sample])['loss_heatmap'])
 
 
 def test_unknown_heatmap_camera_is_refused(make_head):

@@ -11,8 +11,8 @@ from mmpose.structures import PoseDataSample
 
 from pointhmr.body import MANOHandModel, graph_hops
 from pointhmr.body.mesh_sampler import MeshSampler
-from pointhmr.utils import load_model_config
 from pointhmr.models.necks import PointGuidedSamplerOutput
+from pointhmr.utils import load_model_config
 
 HAND = dict(type='MANOHandModel')
 
@@ -107,10 +107,15 @@ def _hand_sample(hand: MANOHandModel, seed: int) -> PoseDataSample:
     with torch.no_grad():
         keypoints = hand.keypoints(hand(pose, betas)) + torch.tensor([0.1, -0.05, 0.6])
     sample = PoseDataSample()
-    sample.gt_instance_labels = InstanceData(
-        keypoints_2d=torch.cat([torch.rand(1, 21, 2, generator=generator) * 2 - 1, torch.ones(1, 21, 1)], -1),
-        keypoints_3d=torch.cat([keypoints, torch.ones(1, 21, 1)], -1), smpl_pose=pose, smpl_betas=betas,
-        has_2d_joints=torch.ones(1), has_3d_joints=torch.ones(1), has_smpl=torch.ones(1))
+    sample.gt_instance_labels = InstanceData(keypoints_2d=torch.cat(
+        [torch.rand(1, 21, 2, generator=generator) * 2 - 1,
+         torch.ones(1, 21, 1)], -1),
+                                             keypoints_3d=torch.cat([keypoints, torch.ones(1, 21, 1)], -1),
+                                             smpl_pose=pose,
+                                             smpl_betas=betas,
+                                             has_2d_joints=torch.ones(1),
+                                             has_3d_joints=torch.ones(1),
+                                             has_smpl=torch.ones(1))
     return sample
 
 
@@ -119,8 +124,9 @@ def test_hand_loss_uses_wrist_centred_targets_and_per_level_weights(hand_head):
     samples = [_hand_sample(hand, seed) for seed in range(2)]
     tokens = _tokens()
     losses = hand_head.loss(tokens, samples)
-    assert set(losses) == {'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d',
-                           'loss_joints_2d_reg', 'loss_heatmap'}
+    assert set(losses) == {
+        'loss_joints_3d', 'loss_joints_3d_reg', 'loss_vertices', 'loss_joints_2d', 'loss_joints_2d_reg', 'loss_heatmap'
+    }
     assert all(torch.isfinite(v) for v in losses.values())
     # the vertex loss is the weighted sum of the two levels against the wrist-centred GT meshes
     with torch.no_grad():
@@ -129,8 +135,8 @@ def test_hand_loss_uses_wrist_centred_targets_and_per_level_weights(hand_head):
         betas = torch.cat([s.gt_instance_labels.smpl_betas for s in samples])
         gt = hand.center(hand(pose, betas))
         assert torch.allclose(hand.keypoints(gt)[:, 0], torch.zeros(2, 3), atol=1e-6)
-        expected = 100. * (0.33 * (out['vertices_195'] - hand.sampler.downsample(gt, 0, 1)).abs().mean()
-                           + 0.33 * (out['vertices'] - gt).abs().mean())
+        expected = 100. * (0.33 * (out['vertices_195'] - hand.sampler.downsample(gt, 0, 1)).abs().mean() + 0.33 *
+                           (out['vertices'] - gt).abs().mean())
     assert torch.allclose(losses['loss_vertices'], expected, rtol=1e-5)
     # per-level weights are configurable by the level sizes: only the 195-vertex level
     weighted = MODELS.build(dict(_hand_model_cfg()['head'], loss_weights=dict(vertices_195=1., vertices_778=0.)))
@@ -144,8 +150,8 @@ def test_hand_loss_uses_wrist_centred_targets_and_per_level_weights(hand_head):
 
 def test_hand_estimator_predicts_21_keypoints_and_778_vertices():
     model = MODELS.build(_hand_model_cfg()).eval()
-    sample = PoseDataSample(metainfo=dict(input_size=(224, 224), input_center=np.array([112., 112.]),
-                                          input_scale=np.array([224., 224.])))
+    sample = PoseDataSample(
+        metainfo=dict(input_size=(224, 224), input_center=np.array([112., 112.]), input_scale=np.array([224., 224.])))
     sample.gt_instances = InstanceData(bboxes=np.array([[0., 0., 224., 224.]]), bbox_scores=np.ones(1))
     with torch.no_grad():
         pred = model.predict(torch.rand(1, 3, 224, 224) * 255, [sample])[0].pred_instances

@@ -20,13 +20,15 @@ def test_speedup_row_ratio_and_memory():
 def test_speedup_mode_on_the_light_model():
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT))
     script = REPO_ROOT / 'tools' / 'analysis_tools' / 'benchmark.py'
-    args = ['--light', '--speedup', '--iters', '1', '--warmup', '0', '--infer-batches', '1', '--infer-threads', '1',
-            '--train-batches', '1']
+    args = [
+        '--light', '--speedup', '--iters', '1', '--warmup', '0', '--infer-batches', '1', '--infer-threads', '1',
+        '--train-batches', '1'
+    ]
     proc = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert re.search(r'^inference +1 +1 +[\d.]+ +[\d.]+ +x[\d.]+ ', proc.stdout, re.M), proc.stdout
     assert re.search(r'^training step +1 +1 +[\d.]+ +[\d.]+ +x[\d.]+ +[\d.]+ +-?\d+ / -?\d+$', proc.stdout, re.M), \
         proc.stdout
-    difference = float(re.search(r'max \|vertices\(pointhmr\) - vertices\(official-style\)\| = (\S+) m',
-                                 proc.stdout).group(1))
+    difference = float(
+        re.search(r'max \|vertices\(pointhmr\) - vertices\(official-style\)\| = (\S+) m', proc.stdout).group(1))
     assert difference < 1e-5

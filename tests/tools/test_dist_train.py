@@ -25,15 +25,28 @@ def test_two_process_gloo_training(tmp_path):
     data = tmp_path / 'data'
     make_synthetic_dataset(str(data), dict(train=8, test=3), seed=1)  # 3 test samples: uneven split over 2 ranks
     work_dir = tmp_path / 'work'
-    options = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
-               'default_hooks.logger.interval=1', 'custom_hooks=[]']
+    options = [
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+        'default_hooks.logger.interval=1', 'custom_hooks=[]'
+    ]
     for split in ('train', 'val', 'test'):
-        options += [f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
-                    f'{split}_dataloader.persistent_workers=False', f'{split}_dataloader.dataset.data_root={data}/']
+        options += [
+            f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
+            f'{split}_dataloader.persistent_workers=False', f'{split}_dataloader.dataset.data_root={data}/'
+        ]
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable, MASTER_PORT=str(free_port()))
-    proc = subprocess.Popen(['bash', str(REPO_ROOT / 'tools' / 'dist_train.sh'), str(CONFIG), '2', '--work-dir',
-                             str(work_dir), '--cfg-options', *options], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen([
+        'bash',
+        str(REPO_ROOT / 'tools' / 'dist_train.sh'),
+        str(CONFIG), '2', '--work-dir',
+        str(work_dir), '--cfg-options', *options
+    ],
+                            cwd=tmp_path,
+                            env=env,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            text=True,
+                            start_new_session=True)
     try:
         log, _ = proc.communicate(timeout=400)
     finally:

@@ -31,5 +31,7 @@ def test_mmpose_tool_folders():
     assert (tools / 'dataset_converters' / 'make_synthetic_dataset.py').is_file()
     # only entry points and launchers stay at the top level
     top = {p.name for p in tools.iterdir() if p.is_file()}
-    assert top <= {'train.py', 'test.py', 'quickstart.py', 'install.sh', 'dist_train.sh', 'dist_test.sh',
-                   'slurm_train.sh', 'slurm_test.sh', 'torchrun.sh'}, top
+    assert top <= {
+        'train.py', 'test.py', 'quickstart.py', 'install.sh', 'dist_train.sh', 'dist_test.sh', 'slurm_train.sh',
+        'slurm_test.sh', 'torchrun.sh'
+    }, top

@@ -15,12 +15,16 @@ import train as train_tool  # noqa: E402
 
 def fast_options(data_root: Path, max_iters: int):
     root = f'{data_root}/'
-    options = [f'train_cfg.max_iters={max_iters}', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=1',
-               'default_hooks.checkpoint.max_keep_ckpts=5', 'default_hooks.logger.interval=1',
-               'param_scheduler.0.milestones=[100]']
+    options = [
+        f'train_cfg.max_iters={max_iters}', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=1',
+        'default_hooks.checkpoint.max_keep_ckpts=5', 'default_hooks.logger.interval=1',
+        'param_scheduler.0.milestones=[100]'
+    ]
     for split in ('train', 'val', 'test'):
-        options += [f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
-                    f'{split}_dataloader.persistent_workers=False', f'{split}_dataloader.dataset.data_root={root}']
+        options += [
+            f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
+            f'{split}_dataloader.persistent_workers=False', f'{split}_dataloader.dataset.data_root={root}'
+        ]
     return options
 
 
@@ -44,8 +48,12 @@ def tiny_data(tmp_path_factory) -> Path:
 def first_run(tiny_data, tmp_path_factory) -> Path:
     """Two training iterations with a checkpoint after each: a run interrupted before its planned 3rd iteration."""
     work_dir = tmp_path_factory.mktemp('work')
-    run_tool([str(REPO_ROOT / 'tools' / 'train.py'), str(CONFIG), '--work-dir', str(work_dir), '--cfg-options',
-              *fast_options(tiny_data, 2)], cwd=work_dir)
+    run_tool([
+        str(REPO_ROOT / 'tools' / 'train.py'),
+        str(CONFIG), '--work-dir',
+        str(work_dir), '--cfg-options', *fast_options(tiny_data, 2)
+    ],
+             cwd=work_dir)
     return work_dir
 
 
@@ -74,19 +82,30 @@ def test_resume_auto_continues_from_saved_iteration_then_test(first_run, tiny_da
     # an atomic save interrupted while writing the 3rd checkpoint leaves only a temporary file behind
     (first_run / 'iter_3.pth.tmp-12345').write_bytes(b'partial')
     state_2 = torch.load(first_run / 'iter_2.pth', map_location='cpu', weights_only=True)
-    log = run_tool([str(REPO_ROOT / 'tools' / 'train.py'), str(CONFIG), '--work-dir', str(first_run), '--resume',
-                    '--cfg-options', *fast_options(tiny_data, 3)], cwd=first_run)
+    log = run_tool([
+        str(REPO_ROOT / 'tools' / 'train.py'),
+        str(CONFIG), '--work-dir',
+        str(first_run), '--resume', '--cfg-options', *fast_options(tiny_data, 3)
+    ],
+                   cwd=first_run)
     assert 'resumed' in log.lower() and 'iter_2.pth' in log
     assert 'Iter(train) [1/3]' not in log and 'Iter(train) [3/3]' in log
     state_3 = torch.load(first_run / 'iter_3.pth', map_location='cpu', weights_only=True)
     assert state_3['meta']['iter'] == 3
-    changed = [k for k, v in state_3['state_dict'].items() if v.is_floating_point()
-               and not torch.equal(v, state_2['state_dict'][k])]
+    changed = [
+        k for k, v in state_3['state_dict'].items()
+        if v.is_floating_point() and not torch.equal(v, state_2['state_dict'][k])
+    ]
     assert changed  # one more optimisation step happened on top of the resumed weights
 
     out = first_run / 'predictions.pkl'
-    log = run_tool([str(REPO_ROOT / 'tools' / 'test.py'), str(CONFIG), str(first_run / 'iter_3.pth'), '--work-dir',
-                    str(first_run / 'test'), '--out', str(out), '--cfg-options', *fast_options(tiny_data, 3)],
+    log = run_tool([
+        str(REPO_ROOT / 'tools' / 'test.py'),
+        str(CONFIG),
+        str(first_run / 'iter_3.pth'), '--work-dir',
+        str(first_run / 'test'), '--out',
+        str(out), '--cfg-options', *fast_options(tiny_data, 3)
+    ],
                    cwd=first_run)
     assert 'mesh/PA-MPJPE' in log and 'mesh/MPVPE' in log
     assert out.is_file() and out.stat().st_size > 0
@@ -103,18 +122,25 @@ def test_missing_files_are_named(tmp_path, tiny_data):
     with pytest.raises(FileNotFoundError, match='no_such_config.py'):
         train_tool.load_config(train_tool.parse_args([str(tmp_path / 'no_such_config.py')]))
     with pytest.raises(FileNotFoundError, match='make_synthetic_dataset'):
-        train_tool.load_config(train_tool.parse_args([
-            str(CONFIG), '--work-dir', str(tmp_path), '--cfg-options',
-            f'train_dataloader.dataset.data_root={tmp_path}/synthetic/']))
+        train_tool.load_config(
+            train_tool.parse_args([
+                str(CONFIG), '--work-dir',
+                str(tmp_path), '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path}/synthetic/'
+            ]))
     with pytest.raises(FileNotFoundError, match='missing.pth'):
-        train_tool.load_config(train_tool.parse_args([
-            str(CONFIG), '--work-dir', str(tmp_path), '--resume', str(tmp_path / 'missing.pth'), '--cfg-options',
-            *fast_options(tiny_data, 1)]))
+        train_tool.load_config(
+            train_tool.parse_args([
+                str(CONFIG), '--work-dir',
+                str(tmp_path), '--resume',
+                str(tmp_path / 'missing.pth'), '--cfg-options', *fast_options(tiny_data, 1)
+            ]))
 
 
 def test_resume_auto_without_checkpoint_starts_fresh(tmp_path, tiny_data):
-    cfg = train_tool.load_config(train_tool.parse_args([
-        str(CONFIG), '--work-dir', str(tmp_path), '--resume', '--cfg-options', *fast_options(tiny_data, 1)]))
+    cfg = train_tool.load_config(
+        train_tool.parse_args(
+            [str(CONFIG), '--work-dir',
+             str(tmp_path), '--resume', '--cfg-options', *fast_options(tiny_data, 1)]))
     assert not cfg.resume and cfg.load_from is None
     if not torch.cuda.is_available():
         assert cfg.env_cfg.dist_cfg.backend == 'gloo' and cfg.model_wrapper_cfg.device_ids is None

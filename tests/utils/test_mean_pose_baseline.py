@@ -49,8 +49,12 @@ def make_items(rng, count, has_3d=1.0, scale_betas=None):
             joints[0, slot, :3], joints[0, slot, 3] = h36m[joint] + 5.0, 1.0
         betas = np.zeros(10)
         betas[0] = 0.0 if scale_betas is None else scale_betas[i]
-        items.append(dict(keypoints_3d=joints, has_3d_joints=np.float32(has_3d), smpl_pose=np.zeros(72),
-                          smpl_betas=betas, has_smpl=np.float32(1.0)))
+        items.append(
+            dict(keypoints_3d=joints,
+                 has_3d_joints=np.float32(has_3d),
+                 smpl_pose=np.zeros(72),
+                 smpl_betas=betas,
+                 has_smpl=np.float32(1.0)))
     return items
 
 
@@ -74,7 +78,9 @@ def test_baseline_fscores_of_the_mean_mesh():
     rng = np.random.default_rng(0)
     train = make_items(rng, 4, scale_betas=np.zeros(4))
     same_shape = make_items(rng, 2, scale_betas=[0.5, 0.5])  # the mean mesh up to scale: perfect after alignment
-    result = mean_pose_baseline(ListDataset(train), ListDataset(same_shape), body_model=ScaledTemplateBody(),
+    result = mean_pose_baseline(ListDataset(train),
+                                ListDataset(same_shape),
+                                body_model=ScaledTemplateBody(),
                                 fscore_thresholds_mm=(5, 15))
     assert result['F@5mm'] == pytest.approx(1.0) and result['F@15mm'] == pytest.approx(1.0)
     without = mean_pose_baseline(ListDataset(train), ListDataset(same_shape), body_model=ScaledTemplateBody())

@@ -4,8 +4,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from pointhmr.utils.runtime import adapt_config_to_device, check_cfg_options, check_dataset_files, \
-    find_resume_checkpoint, remove_interrupted_saves
+from pointhmr.utils.runtime import (adapt_config_to_device, check_cfg_options, check_dataset_files,
+                                    find_resume_checkpoint, remove_interrupted_saves)
 
 
 def touch(path, mtime=None):
@@ -55,16 +55,21 @@ def test_remove_interrupted_saves(tmp_path):
 
 
 def make_cfg():
-    return Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-4)),
-                       train_dataloader=dict(dataset=dict(type='MeshTSVDataset', ann_file='a.yaml', data_root='d/'),
-                                             pipeline=[dict(type='A')]),
-                       env_cfg=dict(dist_cfg=dict(backend='nccl')), sync_bn='torch'))
+    return Config(
+        dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-4)),
+             train_dataloader=dict(dataset=dict(type='MeshTSVDataset', ann_file='a.yaml', data_root='d/'),
+                                   pipeline=[dict(type='A')]),
+             env_cfg=dict(dist_cfg=dict(backend='nccl')),
+             sync_bn='torch'))
 
 
 def test_check_cfg_options_names_unknown_keys():
     cfg = make_cfg()
-    check_cfg_options(cfg, {'optim_wrapper.optimizer.lr': 1, 'train_dataloader.dataset.max_samples': 4,
-                            'train_dataloader.pipeline.0.type': 'B', 'work_dir': 'w', 'load_from': 'x'})
+    check_cfg_options(
+        cfg, {
+            'optim_wrapper.optimizer.lr': 1, 'train_dataloader.dataset.max_samples': 4,
+            'train_dataloader.pipeline.0.type': 'B', 'work_dir': 'w', 'load_from': 'x'
+        })
     with pytest.raises(KeyError, match="'optim_wraper'.*did you mean 'optim_wrapper'"):
         check_cfg_options(cfg, {'optim_wraper.optimizer.lr': 1})
     with pytest.raises(KeyError, match="'optimiser'"):
@@ -76,11 +81,15 @@ def test_check_cfg_options_names_unknown_keys():
 
 
 def test_misspelt_last_key_fails_at_start():
-    cfg = Config(dict(default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
-                      train_dataloader=dict(dataset=dict(type='MeshTSVDataset', ann_file='a.yaml')),
-                      train_cfg=dict(by_epoch=False, max_iters=10)))
-    check_cfg_options(cfg, {'default_hooks.checkpoint.max_keep_ckpts': 1, 'train_cfg.val_interval': 5,
-                            'train_dataloader.dataset.lazy_init': True})
+    cfg = Config(
+        dict(default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+             train_dataloader=dict(dataset=dict(type='MeshTSVDataset', ann_file='a.yaml')),
+             train_cfg=dict(by_epoch=False, max_iters=10)))
+    check_cfg_options(
+        cfg, {
+            'default_hooks.checkpoint.max_keep_ckpts': 1, 'train_cfg.val_interval': 5,
+            'train_dataloader.dataset.lazy_init': True
+        })
     with pytest.raises(KeyError, match="'intervall' does not exist; did you mean 'interval'"):
         check_cfg_options(cfg, {'default_hooks.checkpoint.intervall': 2})  # CheckpointHook takes **kwargs
     with pytest.raises(KeyError, match="'max_sample' does not exist; did you mean 'max_samples'"):

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from pointhmr.fileio import atomic_write
-from pointhmr.visualization.export import (load_obj, load_ply, save_obj, save_ply, save_results_json,
-                                           save_results_npz)
+from pointhmr.visualization.export import load_obj, load_ply, save_obj, save_ply, save_results_json, save_results_npz
 
 
 def test_obj_round_trip(tmp_path, sphere_mesh):

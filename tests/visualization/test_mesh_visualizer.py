@@ -144,7 +144,8 @@ def _upscaled(sample: PoseDataSample, factor: int) -> PoseDataSample:
     """``sample`` with every pixel quantity multiplied by ``factor`` (an image ``factor`` times larger)."""
     big = PoseDataSample(metainfo=dict(input_center=sample.input_center * factor,
                                        input_scale=sample.input_scale * factor,
-                                       ori_shape=(H * factor, W * factor), img_shape=(H * factor, W * factor)))
+                                       ori_shape=(H * factor, W * factor),
+                                       img_shape=(H * factor, W * factor)))
     pred = InstanceData()
     for key, value in sample.pred_instances.items():
         pred.set_field(value * factor if key in ('keypoints', 'bboxes') else value, key)

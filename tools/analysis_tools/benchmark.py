@@ -64,17 +64,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--config', help='mmengine config with a `model` dict (default: the default PointHMR model)')
     parser.add_argument('--light', action='store_true', help='use the light test variant instead of the default model')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 16],
+    parser.add_argument('--batch-sizes',
+                        type=int,
+                        nargs='+',
+                        default=[1, 16],
                         help='latency is measured at the first size, throughput at the last')
     parser.add_argument('--train-batch-size', type=int, default=2, help='batch size of the training-step measurement')
     parser.add_argument('--iters', type=int, default=3, help='timed repetitions per measurement (median reported)')
     parser.add_argument('--warmup', type=int, default=1, help='untimed repetitions before each measurement')
-    parser.add_argument('--threads', type=int, default=1,
+    parser.add_argument('--threads',
+                        type=int,
+                        default=1,
                         help='torch CPU threads (default 1: stable timings on a shared machine; 0 = torch default)')
     parser.add_argument('--reference', action='store_true', help='also time the straightforward official-style port')
-    parser.add_argument('--plain', action='store_true',
+    parser.add_argument('--plain',
+                        action='store_true',
                         help='also time our inference with the fast path off (plain conv + BatchNorm modules)')
-    parser.add_argument('--speedup', action='store_true',
+    parser.add_argument('--speedup',
+                        action='store_true',
                         help='only the speed-up table against the official-style port: inference at --infer-batches x '
                         '--infer-threads, training steps (real losses, forward + backward + Adam) at --train-batches, '
                         'peak training memory; interleaved runs, medians, ratios')
@@ -82,7 +89,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--infer-threads', type=int, nargs='+', default=[1, 2], help='--speedup inference threads')
     parser.add_argument('--train-batches', type=int, nargs='+', default=[4, 12], help='--speedup training batches')
     parser.add_argument('--train-threads', type=int, default=1, help='--speedup training-step threads')
-    parser.add_argument('--amp', choices=['none', 'fp16', 'bf16'], default='none',
+    parser.add_argument('--amp',
+                        choices=['none', 'fp16', 'bf16'],
+                        default='none',
                         help='--speedup: run our model under torch.autocast (training: fp16 with a GradScaler, as '
                         'mmengine AmpOptimWrapper); the official-style port stays float32')
     parser.add_argument('--skip-flops', action='store_true')
@@ -175,8 +184,11 @@ def synthetic_data_samples(batch: int, seed: int = 0, num_joints: int = 24, num_
 def real_loss(model: nn.Module, images: Tensor) -> Tensor:
     """Sum of the model's training losses on synthetic labels."""
     body = model.head.body_model
-    losses = model.loss(images, synthetic_data_samples(images.shape[0], num_joints=int(body.num_label_joints),
-                                                       num_pose_params=int(body.num_pose_params)))
+    losses = model.loss(
+        images,
+        synthetic_data_samples(images.shape[0],
+                               num_joints=int(body.num_label_joints),
+                               num_pose_params=int(body.num_pose_params)))
     return sum(value for value in losses.values() if isinstance(value, Tensor))
 
 
@@ -359,13 +371,11 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
         deploy(subject.net)
     with torch.inference_mode():
         x = images(latency_batch)
-        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup,
-                                 device)
+        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup, device)
         for name, (wall, cpu) in timed.items():
             results[name]['latency_ms'], results[name]['latency_cpu_ms'] = 1e3 * wall, 1e3 * cpu
         x = images(throughput_batch)
-        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup,
-                                 device)
+        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup, device)
         for name, (wall, _) in timed.items():
             results[name]['throughput'] = throughput_batch / wall
             results[name]['infer_peak_mib'] = peak_memory_of(partial(subjects[name].infer, x), device)
@@ -416,7 +426,12 @@ class _TrainStep:
     """One optimisation step: zero_grad, ``losses = compute(images, samples)``, backward of their sum, Adam step
     (with a GradScaler for fp16 autocast, as mmengine's AmpOptimWrapper)."""
 
-    def __init__(self, net: nn.Module, compute: Callable, images: Tensor, samples: list, device: torch.device,
+    def __init__(self,
+                 net: nn.Module,
+                 compute: Callable,
+                 images: Tensor,
+                 samples: list,
+                 device: torch.device,
                  amp: str = 'none'):
         self.net, self.compute, self.images, self.samples = net, compute, images, samples
         self.device, self.amp = device, amp
@@ -438,7 +453,10 @@ class _TrainStep:
             self.scaler.update()
 
 
-def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Namespace, device: torch.device,
+def measure_speedup(model: nn.Module,
+                    reference: nn.Module,
+                    args: argparse.Namespace,
+                    device: torch.device,
                     report: Callable[[Dict], None] = lambda row: None) -> List[Dict]:
     """Rows of (mode, batch, threads, ours s, official-style s, ratio, img/s, peak MiB ours / official-style).
 
@@ -464,10 +482,14 @@ def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Names
             reference.eval()
             x = images(batch)
             with torch.inference_mode():
-                timed = time_interleaved(dict(ours=partial(ours_infer, x), official=partial(reference, x)),
-                                         args.iters, args.warmup, device)
-            rows.append(dict(mode='inference', batch=batch, threads=threads, ours=timed['ours'][0],
-                             official=timed['official'][0]))
+                timed = time_interleaved(dict(ours=partial(ours_infer, x), official=partial(reference, x)), args.iters,
+                                         args.warmup, device)
+            rows.append(
+                dict(mode='inference',
+                     batch=batch,
+                     threads=threads,
+                     ours=timed['ours'][0],
+                     official=timed['official'][0]))
             report(rows[-1])
     torch.set_num_threads(args.train_threads)
     for batch in args.train_batches:
@@ -475,7 +497,10 @@ def measure_speedup(model: nn.Module, reference: nn.Module, args: argparse.Names
         steps = dict(ours=_TrainStep(model, model.loss, x, samples, device, args.amp),
                      official=_TrainStep(reference, reference.loss, x, samples, device))
         timed = time_interleaved(steps, args.iters, args.warmup, device)
-        row = dict(mode='training step', batch=batch, threads=args.train_threads, ours=timed['ours'][0],
+        row = dict(mode='training step',
+                   batch=batch,
+                   threads=args.train_threads,
+                   ours=timed['ours'][0],
                    official=timed['official'][0])
         for name, step in steps.items():
             row[f'{name}_mib'] = peak_memory_of(step, device)
@@ -567,16 +592,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'load average {os.getloadavg()[0]:.1f} at the end')
         return 0
     subjects = {
-        'pointhmr':
-        Subject(TensorForward(model), partial(predict_instances, model), loss_of=partial(real_loss, model))
+        'pointhmr': Subject(TensorForward(model), partial(predict_instances, model), loss_of=partial(real_loss, model))
     }
     if args.plain:
-        subjects['pointhmr-plain'] = Subject(TensorForward(model), partial(predict_instances_plain, model),
-                                              inference_only=True)
+        subjects['pointhmr-plain'] = Subject(TensorForward(model),
+                                             partial(predict_instances_plain, model),
+                                             inference_only=True)
     if args.reference:
         if tuple(model.head.level_sizes) != (431, 1723, 6890):
-            print('error: --reference ports the official SMPL model (431 -> 1723 -> 6890); drop it for '
-                  f'{type(model.head.body_model).__name__}', file=sys.stderr)
+            print(
+                'error: --reference ports the official SMPL model (431 -> 1723 -> 6890); drop it for '
+                f'{type(model.head.body_model).__name__}',
+                file=sys.stderr)
             return 2
         reference = reference_from_model(model).to(device)
         subjects['official-style'] = Subject(reference, reference)

@@ -27,7 +27,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--images', nargs='+', default=None, help='photos (default: matplotlib sample photo)')
     parser.add_argument('--boxes', type=int, default=200, help='random boxes per image')
     parser.add_argument('--res', type=int, default=224, help='crop side')
-    parser.add_argument('--side-range', type=float, nargs=2, default=(0.4, 1.0),
+    parser.add_argument('--side-range',
+                        type=float,
+                        nargs=2,
+                        default=(0.4, 1.0),
                         help='box sides drawn in this range times the shorter image side')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)

@@ -36,7 +36,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--threads', type=int, default=1, help='intra-op threads of both backends')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (onnxruntime CUDA execution provider)")
-    parser.add_argument('--winograd-tile', type=int, choices=(0, 2, 4), default=4,
+    parser.add_argument('--winograd-tile',
+                        type=int,
+                        choices=(0, 2, 4),
+                        default=4,
                         help='Winograd tile of the exported neck convolutions when exporting here (0 = direct)')
     return parser.parse_args(argv)
 
@@ -73,8 +76,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if onnx_file is None:
             onnx_file = os.path.join(folder, 'model.onnx')
             start = time.perf_counter()
-            export_onnx(model, cfg, onnx_file, dynamic_batch=True, config_name=config_name,
-                        winograd_tile=args.winograd_tile or None, verify=False)
+            export_onnx(model,
+                        cfg,
+                        onnx_file,
+                        dynamic_batch=True,
+                        config_name=config_name,
+                        winograd_tile=args.winograd_tile or None,
+                        verify=False)
             print(f'exported {config_name} in {time.perf_counter() - start:.1f} s')
         session = create_session(onnx_file, device=args.device, threads=args.threads)
         model = model.to(device).eval()
@@ -104,15 +112,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             diff = float(np.abs(run_ort() - np.concatenate([p.vertices for p in run_torch()])).max())
             # a given --onnx file with random weights holds other random weights than the model built here
             diff_text = f'{diff:.1e} m' if args.onnx is None or not model.random_weights else 'n/a (random weights)'
-            times = time_interleaved(dict(pytorch=run_torch, onnxruntime=run_ort), args.iters, args.warmup,
-                                     synchronize)
+            times = time_interleaved(dict(pytorch=run_torch, onnxruntime=run_ort), args.iters, args.warmup, synchronize)
             (torch_wall, torch_cpu), (ort_wall, ort_cpu) = times['pytorch'], times['onnxruntime']
             if batch == 1:
                 cells = f'{torch_wall * 1e3:.0f} ms | {ort_wall * 1e3:.0f} ms'
             else:
                 cells = f'{batch / torch_wall:.2f} img/s | {batch / ort_wall:.2f} img/s'
-            print(f'| {batch} | {cells} | {torch_wall / ort_wall:.2f}x | {torch_cpu / max(ort_cpu, 1e-9):.2f}x | '
-                  f'{diff_text} |', flush=True)
+            print(
+                f'| {batch} | {cells} | {torch_wall / ort_wall:.2f}x | {torch_cpu / max(ort_cpu, 1e-9):.2f}x | '
+                f'{diff_text} |',
+                flush=True)
     return 0
 
 

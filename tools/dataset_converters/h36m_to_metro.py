@@ -18,7 +18,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--img-root', required=True, help='folder the npz imgname paths are relative to')
     parser.add_argument('--out', default='data/human3.6m', help='output folder')
     parser.add_argument('--split', default='valid.protocol2', help='output file stem (e.g. valid.protocol2, train)')
-    parser.add_argument('--overwrite', action='store_true',
+    parser.add_argument('--overwrite',
+                        action='store_true',
                         help='start from scratch: redo a complete split, drop an interrupted run\'s checkpoint')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
@@ -27,8 +28,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     total, rows = h36m_samples(args.npz, args.img_root)
-    path = write_metro_split(args.out, args.split, rows, total, dataset_name='human3.6m', overwrite=args.overwrite,
-                             progress=not args.quiet, image_hint=' (check --img-root)')
+    path = write_metro_split(args.out,
+                             args.split,
+                             rows,
+                             total,
+                             dataset_name='human3.6m',
+                             overwrite=args.overwrite,
+                             progress=not args.quiet,
+                             image_hint=' (check --img-root)')
     print(path)
     return 0
 

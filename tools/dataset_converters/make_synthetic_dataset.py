@@ -18,13 +18,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--train', type=int, default=2000, help='number of training samples')
     parser.add_argument('--test', type=int, default=200, help='number of test samples')
     parser.add_argument('--seed', type=int, default=0, help='base seed (samples depend on seed, split and index)')
-    parser.add_argument('--max-turn', type=float, default=60.0,
+    parser.add_argument('--max-turn',
+                        type=float,
+                        default=60.0,
                         help='bodies turn about the vertical axis by up to this many degrees either side of facing '
                         'the camera (180 = any direction; front and back views are then nearly ambiguous)')
-    parser.add_argument('--part-colors', action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument('--part-colors',
+                        action=argparse.BooleanOptionalAction,
+                        default=True,
                         help='paint every body part in its own colour (default); --no-part-colors: one random colour '
                         'per body')
-    parser.add_argument('--background', choices=('plain', 'cluttered'), default='plain',
+    parser.add_argument('--background',
+                        choices=('plain', 'cluttered'),
+                        default='plain',
                         help='plain: colour gradients with light grain (default; the light CPU config learns from it '
                         'in minutes); cluttered: colour noise plus random circles, boxes and limb-like lines')
     parser.add_argument('--image-size', type=int, default=256, help='square image side in pixels')

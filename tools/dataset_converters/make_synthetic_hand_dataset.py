@@ -19,11 +19,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--train', type=int, default=2000, help='number of training samples')
     parser.add_argument('--test', type=int, default=200, help='number of test samples')
     parser.add_argument('--seed', type=int, default=0, help='base seed (samples depend on seed, split and index)')
-    parser.add_argument('--max-turn', type=float, default=60.0,
+    parser.add_argument('--max-turn',
+                        type=float,
+                        default=60.0,
                         help='hands turn about the vertical axis by up to this many degrees either side of showing '
                         'the palm (180 = palm or back)')
     parser.add_argument('--max-roll', type=float, default=45.0, help='in-plane roll range in degrees, either side')
-    parser.add_argument('--part-colors', action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument('--part-colors',
+                        action=argparse.BooleanOptionalAction,
+                        default=True,
                         help='paint the palm and every finger segment in its own colour (default)')
     parser.add_argument('--background', choices=('plain', 'cluttered'), default='plain', help='background style')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
@@ -51,8 +55,13 @@ def main(argv=None) -> int:
             print(f'{split}: {done}/{total}', flush=True)
 
     splits = {name: count for name, count in (('train', args.train), ('test', args.test)) if count > 0}
-    yamls = make_synthetic_hand_dataset(args.out, splits, seed=args.seed, part_colors=args.part_colors,
-                                        background=args.background, max_turn=args.max_turn, max_roll=args.max_roll,
+    yamls = make_synthetic_hand_dataset(args.out,
+                                        splits,
+                                        seed=args.seed,
+                                        part_colors=args.part_colors,
+                                        background=args.background,
+                                        max_turn=args.max_turn,
+                                        max_roll=args.max_roll,
                                         progress=None if args.quiet else progress)
     for split, path in yamls.items():
         print(f'{split}: {path}')

@@ -18,14 +18,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('root', help='3DPW folder holding sequenceFiles/ and imageFiles/')
     parser.add_argument('--split', default='test', choices=('train', 'validation', 'test'))
     parser.add_argument('--out', default='data/3dpw', help='output folder')
-    parser.add_argument('--name', default=None, help='output file stem (default: the split; the 3DPW config '
+    parser.add_argument('--name',
+                        default=None,
+                        help='output file stem (default: the split; the 3DPW config '
                         'expects test_has_gender for the test split)')
-    parser.add_argument('--smpl', default=None, help='neutral SMPL model (.pkl or folder); default: the embedded '
+    parser.add_argument('--smpl',
+                        default=None,
+                        help='neutral SMPL model (.pkl or folder); default: the embedded '
                         'synthetic body (for trying the tool only)')
-    parser.add_argument('--extra-regressor', default=None,
+    parser.add_argument('--extra-regressor',
+                        default=None,
                         help='J_regressor_extra.npy (default: next to the --smpl model)')
     parser.add_argument('--box-factor', type=float, default=1.2, help='box = factor x joints box (METRO: 1.2)')
-    parser.add_argument('--overwrite', action='store_true',
+    parser.add_argument('--overwrite',
+                        action='store_true',
                         help='start from scratch: redo a complete split, drop an interrupted run\'s checkpoint')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
@@ -41,10 +47,18 @@ def main(argv=None) -> int:
         raise FileNotFoundError(f'extra joint regressor {extra_path!r} not found; pass --extra-regressor '
                                 'J_regressor_extra.npy (shipped with METRO / PointHMR)')
     extra = np.load(extra_path, allow_pickle=False)
-    total, rows = threedpw_samples(osp.join(args.root, 'sequenceFiles', args.split), args.root, body_model, extra,
+    total, rows = threedpw_samples(osp.join(args.root, 'sequenceFiles', args.split),
+                                   args.root,
+                                   body_model,
+                                   extra,
                                    box_factor=args.box_factor)
-    path = write_metro_split(args.out, args.name or args.split, rows, total, dataset_name='3dpw',
-                             overwrite=args.overwrite, progress=not args.quiet,
+    path = write_metro_split(args.out,
+                             args.name or args.split,
+                             rows,
+                             total,
+                             dataset_name='3dpw',
+                             overwrite=args.overwrite,
+                             progress=not args.quiet,
                              image_hint=' (is imageFiles/ under the 3DPW root?)')
     print(path)
     return 0

@@ -29,12 +29,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='PointHMR config file')
     parser.add_argument('checkpoint', help="checkpoint file, or 'none' for random weights")
     parser.add_argument('output', help='the .onnx file to write')
-    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET,
+    parser.add_argument('--opset',
+                        type=int,
+                        default=DEFAULT_OPSET,
                         help=f'ONNX opset ({SUPPORTED_OPSETS[0]}-{SUPPORTED_OPSETS[-1]}, default {DEFAULT_OPSET})')
     parser.add_argument('--dynamic-batch', action='store_true', help='dynamic batch axis (default: batch 1)')
-    parser.add_argument('--input-size', type=int, default=None,
+    parser.add_argument('--input-size',
+                        type=int,
+                        default=None,
                         help='square crop side; must be the model\'s (224 for the released configs)')
-    parser.add_argument('--winograd-tile', type=int, choices=(0, 2, 4), default=4,
+    parser.add_argument('--winograd-tile',
+                        type=int,
+                        choices=(0, 2, 4),
+                        default=4,
                         help='Winograd F(m x m, 3x3) for the wide neck convolutions (0 = direct convolutions)')
     parser.add_argument('--no-verify', action='store_true', help='skip the onnxruntime-vs-PyTorch check')
     return parser.parse_args(argv)
@@ -47,10 +54,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     from pointhmr.deployment.onnx_export import build_model_for_export, export_onnx
     try:
         model, cfg, config_name = build_model_for_export(args.config, args.checkpoint)
-        diffs = export_onnx(model, cfg, args.output, opset=args.opset, dynamic_batch=args.dynamic_batch,
-                            input_size=args.input_size, config_name=config_name,
+        diffs = export_onnx(model,
+                            cfg,
+                            args.output,
+                            opset=args.opset,
+                            dynamic_batch=args.dynamic_batch,
+                            input_size=args.input_size,
+                            config_name=config_name,
                             checkpoint_name=os.path.basename(args.checkpoint),
-                            winograd_tile=args.winograd_tile or None, verify=not args.no_verify)
+                            winograd_tile=args.winograd_tile or None,
+                            verify=not args.no_verify)
     except (FileNotFoundError, ExportError, ImportError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
@@ -63,8 +76,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         worst = max(diffs.values())
         print('onnxruntime vs PyTorch, max abs difference: ' + ', '.join(f'{k} {v:.2e}' for k, v in diffs.items()))
         if worst > VERIFY_TOLERANCE:
-            print(f'error: onnxruntime differs from PyTorch by {worst:.2e} > {VERIFY_TOLERANCE:.0e}; the export is '
-                  f'wrong for this model (try --winograd-tile 0)', file=sys.stderr)
+            print(
+                f'error: onnxruntime differs from PyTorch by {worst:.2e} > {VERIFY_TOLERANCE:.0e}; the export is '
+                f'wrong for this model (try --winograd-tile 0)',
+                file=sys.stderr)
             return 1
     return 0
 

@@ -24,17 +24,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import pointhmr  # noqa: E402  (registers the modules, applies the CPU compatibility fixes)
 from pointhmr.fileio import atomic_write  # noqa: E402
-from pointhmr.models.official_checkpoint import (CheckpointMismatchError, UnsafeCheckpointError,  # noqa: E402
-                                                 convert_official_checkpoint, count_tensors)
+from pointhmr.models.official_checkpoint import UnsafeCheckpointError  # noqa: E402
+from pointhmr.models.official_checkpoint import CheckpointMismatchError, convert_official_checkpoint, count_tensors
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Convert an official PointHMR checkpoint to a pointhmr checkpoint.')
     parser.add_argument('src', help='official file: PointHMR_*.bin / model.bin (pickled module) or state_dict.bin')
     parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument('--config', help='mmengine config whose `model` the weights must fit (default: the official '
+    parser.add_argument('--config',
+                        help='mmengine config whose `model` the weights must fit (default: the official '
                         'PointHMR-HR32 model, configs/_base_/models/pointhmr_hrnet-w32.py)')
-    parser.add_argument('--drop-unused', action='store_true',
+    parser.add_argument('--drop-unused',
+                        action='store_true',
                         help='drop the never-used cam_token_embed / vertex_token_embed even if the model has them')
     return parser.parse_args(argv)
 
@@ -74,7 +76,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         state_dict, dropped = convert_official_checkpoint(args.src, model=model, drop_unused=args.drop_unused)
     except CheckpointMismatchError as error:
         print(f'error: {args.src} does not fit the model' + (f' of {args.config}' if args.config else '') +
-              f'.\n{error}', file=sys.stderr)
+              f'.\n{error}',
+              file=sys.stderr)
         return 1
     except UnsafeCheckpointError as error:
         print(f'error: {error}', file=sys.stderr)

@@ -36,8 +36,10 @@ def convert_adjacency(indices_pt: str, values_pt: str, size_pt: str, dst: str) -
     matrix = load_legacy_adjacency(indices_pt, values_pt, size_pt).tocoo()
     order = np.lexsort((matrix.col, matrix.row))
     buffer = io.BytesIO()
-    np.savez(buffer, indices=np.stack([matrix.row[order], matrix.col[order]]).astype(np.int64),
-             values=matrix.data[order].astype(np.float32), size=np.asarray(matrix.shape, dtype=np.int64))
+    np.savez(buffer,
+             indices=np.stack([matrix.row[order], matrix.col[order]]).astype(np.int64),
+             values=matrix.data[order].astype(np.float32),
+             size=np.asarray(matrix.shape, dtype=np.int64))
     atomic_write_bytes(dst, buffer.getvalue())
     return dst
 
@@ -63,8 +65,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if all(os.path.isfile(p) for p in adj):
         written.append(convert_adjacency(*adj, os.path.join(args.dst_dir, 'smpl_431_adjmat.npz')))
     if not written:
-        print(f'error: nothing to convert in {args.src_dir} (expected mesh_downsampling.npz or '
-              'smpl_431_adjmat_{indices,values,size}.pt)', file=sys.stderr)
+        print(
+            f'error: nothing to convert in {args.src_dir} (expected mesh_downsampling.npz or '
+            'smpl_431_adjmat_{indices,values,size}.pt)',
+            file=sys.stderr)
         return 1
     for path in written:
         print(f'wrote {path}')

@@ -57,7 +57,8 @@ def _annotation(arrays: Dict[str, np.ndarray], i: int) -> dict:
         ann.update({'3d_joints': arrays['S'][i].astype(np.float64), 'has_3d_joints': 1})
     if 'pose' in arrays and 'shape' in arrays:
         has_smpl = int(arrays['has_smpl'][i]) if 'has_smpl' in arrays else 1
-        ann.update(pose=arrays['pose'][i].astype(np.float64), betas=arrays['shape'][i].astype(np.float64),
+        ann.update(pose=arrays['pose'][i].astype(np.float64),
+                   betas=arrays['shape'][i].astype(np.float64),
                    has_smpl=int(bool(has_smpl)))
     return ann
 

@@ -179,9 +179,10 @@ def write_metro_split(out_dir: str,
                                        f'{writer.first_key!r}, now {sample.key!r}); rerun with --overwrite')
                 continue
             data, height, width = read_image_bytes(sample.image_path, image_hint)
-            writer.append(dict(img=(sample.key, base64.b64encode(data).decode('ascii')),
-                               hw=(sample.key, json.dumps([{'height': height, 'width': width}])),
-                               label=(sample.key, encode_label(sample.annotation))))
+            writer.append(
+                dict(img=(sample.key, base64.b64encode(data).decode('ascii')),
+                     hw=(sample.key, json.dumps([{'height': height, 'width': width}])),
+                     label=(sample.key, encode_label(sample.annotation))))
             bar.update(1)
             if writer.rows % checkpoint_every == 0:
                 writer.checkpoint()

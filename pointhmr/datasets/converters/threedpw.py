@@ -39,8 +39,9 @@ def smpl_j24(body_model, extra_regressor: np.ndarray, pose: np.ndarray, betas: n
             p = torch.as_tensor(pose[start:start + _CHUNK], dtype=torch.float32)
             b = torch.as_tensor(betas[start:start + _CHUNK], dtype=torch.float32)
             vertices = body_model(p, b)
-            all_joints = torch.cat([torch.einsum('jv,bvc->bjc', regressor, vertices),
-                                    torch.einsum('jv,bvc->bjc', extra, vertices)], dim=1)
+            all_joints = torch.cat(
+                [torch.einsum('jv,bvc->bjc', regressor, vertices),
+                 torch.einsum('jv,bvc->bjc', extra, vertices)], dim=1)
             joints.append(all_joints[:, J24_FROM_SMPL_AND_EXTRA].numpy())
             roots.append(body_model.smpl_joints(p, b)[:, 0].numpy())
     return np.concatenate(joints).astype(np.float64), np.concatenate(roots).astype(np.float64)

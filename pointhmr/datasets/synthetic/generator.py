@@ -189,8 +189,7 @@ class SyntheticMeshGenerator:
             vertices = _pose_body(self.body, poses, betas)
             root = _keypoints(self.body, vertices)[:, self.body.root_keypoint]
             for k, index in enumerate(indices):
-                yield self._make_sample(rngs[k], f'{split}/{index:07d}.jpg', poses[k], betas[k],
-                                        vertices[k] - root[k])
+                yield self._make_sample(rngs[k], f'{split}/{index:07d}.jpg', poses[k], betas[k], vertices[k] - root[k])
 
     def _place_camera(self, rng: np.random.Generator, vertices: np.ndarray):
         """Focal length and camera-frame translation putting the root (at the origin) in view."""
@@ -308,8 +307,13 @@ def make_synthetic_dataset(out_dir: str,
     Also writes ``synthetic_meta.json`` (seed, split sizes, max_turn, part_colors, background, camera ranges, mesh
     type). ``body`` / ``parameter_sampler`` / ``dataset_name``: see :class:`SyntheticMeshGenerator`.
     """
-    generator = SyntheticMeshGenerator(body=body, camera=camera, seed=seed, max_turn=max_turn, part_colors=part_colors,
-                                       background=background, parameter_sampler=parameter_sampler,
+    generator = SyntheticMeshGenerator(body=body,
+                                       camera=camera,
+                                       seed=seed,
+                                       max_turn=max_turn,
+                                       part_colors=part_colors,
+                                       background=background,
+                                       parameter_sampler=parameter_sampler,
                                        dataset_name=dataset_name)
     yamls = {}
     for split, count in splits.items():
@@ -321,7 +325,8 @@ def make_synthetic_dataset(out_dir: str,
                 part_colors=generator.part_colors,
                 background=generator.background,
                 camera=asdict(generator.camera),
-                mesh_type=getattr(generator.body, 'model_type', type(generator.body).__name__),
+                mesh_type=getattr(generator.body, 'model_type',
+                                  type(generator.body).__name__),
                 num_vertices=int(generator.faces.max()) + 1)
     with open(osp.join(out_dir, 'synthetic_meta.json'), 'w') as f:
         json.dump(meta, f, indent=2, default=list)

@@ -5,8 +5,13 @@ from .generator import SyntheticCameraConfig, make_synthetic_dataset
 from .hand_sampler import HandParameterSampler
 
 #: FreiHAND-like crops: 224 x 224 images, the hand's larger projected side filling 55-80 % of the image
-HAND_CAMERA = SyntheticCameraConfig(image_size=224, focal_range=(1.6, 2.4), height_fraction=(0.55, 0.8),
-                                    max_center_offset=0.08, size_by='max_side', min_extent=0.05, min_clearance=0.1,
+HAND_CAMERA = SyntheticCameraConfig(image_size=224,
+                                    focal_range=(1.6, 2.4),
+                                    height_fraction=(0.55, 0.8),
+                                    max_center_offset=0.08,
+                                    size_by='max_side',
+                                    min_extent=0.05,
+                                    min_clearance=0.1,
                                     center_on='mesh')
 
 
@@ -31,7 +36,13 @@ def make_synthetic_hand_dataset(out_dir: str,
     if hand is None:
         from pointhmr.body.mano_layer import MANOHandModel
         hand = MANOHandModel()
-    return make_synthetic_dataset(out_dir, splits, seed=seed, body=hand, camera=camera or HAND_CAMERA,
-                                  progress=progress, part_colors=part_colors, background=background,
+    return make_synthetic_dataset(out_dir,
+                                  splits,
+                                  seed=seed,
+                                  body=hand,
+                                  camera=camera or HAND_CAMERA,
+                                  progress=progress,
+                                  part_colors=part_colors,
+                                  background=background,
                                   parameter_sampler=HandParameterSampler(hand, **sampler_args),
                                   dataset_name='synthetic-hand')

@@ -33,8 +33,13 @@ class HandParameterSampler:
         curl_noise: see :class:`~pointhmr.body.hand_pose.HandPoseSampler`.
     """
 
-    def __init__(self, hand_model, max_turn: float = 60.0, max_tilt: float = 30.0, max_roll: float = 45.0,
-                 beta_std: float = 0.8, curl_noise: float = 0.35) -> None:
+    def __init__(self,
+                 hand_model,
+                 max_turn: float = 60.0,
+                 max_tilt: float = 30.0,
+                 max_roll: float = 45.0,
+                 beta_std: float = 0.8,
+                 curl_noise: float = 0.35) -> None:
         from pointhmr.body.hand_pose import HandPoseSampler
         for name, value in (('max_turn', max_turn), ('max_tilt', max_tilt), ('max_roll', max_roll)):
             if not 0.0 <= float(value) <= 180.0:

@@ -50,7 +50,8 @@ def sample_body_pose(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(_LOW, _HIGH).reshape(72)
 
 
-def sample_global_orient(rng: np.random.Generator, max_tilt: float = 0.15,
+def sample_global_orient(rng: np.random.Generator,
+                         max_tilt: float = 0.15,
                          max_turn: float = DEFAULT_MAX_TURN) -> np.ndarray:
     """(3,) axis-angle: SMPL (y up) -> camera (y down), a turn about the vertical axis drawn uniformly from
     ``[-max_turn, max_turn]`` degrees (0 = facing the camera, 180 = any direction), a tilt of up to ``max_tilt``

@@ -33,7 +33,6 @@ from mmpose.registry import TRANSFORMS
 
 from pointhmr.body.joints import J24_FLIP_PERM, J24_PELVIS, SMPL_POSE_FLIP_PERM
 from pointhmr.codecs import WeakPerspectiveCodec
-
 from .official_crop import official_crop
 
 CROP_MODES = ('exact', 'official')
@@ -82,7 +81,10 @@ def _flip_perm(flip_perm: Optional[Sequence[int]], what: str) -> Sequence[int]:
     return flip_perm
 
 
-def augment_joints_3d(joints: np.ndarray, rotation_deg: float, flip: bool, root_index: int = J24_PELVIS,
+def augment_joints_3d(joints: np.ndarray,
+                      rotation_deg: float,
+                      flip: bool,
+                      root_index: int = J24_PELVIS,
                       flip_perm: Optional[Sequence[int]] = J24_FLIP_PERM) -> np.ndarray:
     """(K, 4) joints + confidence (J24 by default) -> root-centred, rotated about z, mirrored (x negated, sides
     swapped with ``flip_perm``)."""
@@ -95,7 +97,9 @@ def augment_joints_3d(joints: np.ndarray, rotation_deg: float, flip: bool, root_
     return out.astype(np.float32)
 
 
-def augment_smpl_pose(pose: np.ndarray, rotation_deg: float, flip: bool,
+def augment_smpl_pose(pose: np.ndarray,
+                      rotation_deg: float,
+                      flip: bool,
                       flip_perm: Optional[Sequence[int]] = SMPL_POSE_FLIP_PERM) -> np.ndarray:
     """(P,) axis-angle pose (72 SMPL, 48 MANO) -> global orientation pre-multiplied by the z rotation, then mirrored
     with ``flip_perm``."""
@@ -138,13 +142,15 @@ class MeshTopdownAffine(BaseTransform):
         pose_flip_perm: left/right swap of the flattened axis-angle pose (SMPL); ``None`` as above.
     """
 
-    def __init__(self,
-                 input_size: Tuple[int, int] = (224, 224),
-                 crop_mode: str = 'exact',
-                 has_2d_joints_mode: str = 'mask',
-                 root_index: int = J24_PELVIS,
-                 flip_perm: Optional[Sequence[int]] = tuple(J24_FLIP_PERM),
-                 pose_flip_perm: Optional[Sequence[int]] = tuple(SMPL_POSE_FLIP_PERM)) -> None:
+    def __init__(
+        self,
+        input_size: Tuple[int, int] = (224, 224),
+        crop_mode: str = 'exact',
+        has_2d_joints_mode: str = 'mask',
+        root_index: int = J24_PELVIS,
+        flip_perm: Optional[Sequence[int]] = tuple(J24_FLIP_PERM),
+        pose_flip_perm: Optional[Sequence[int]] = tuple(SMPL_POSE_FLIP_PERM)
+    ) -> None:
         super().__init__()
         if len(input_size) != 2 or min(input_size) <= 0:
             raise ValueError(f'input_size must be (w, h) with positive entries, got {input_size}')

@@ -45,7 +45,8 @@ class MeanPoseBaselineHook(Hook):
         if not is_main_process():
             return
         metric = next((m for m in test_loop.evaluator.metrics if hasattr(m, 'body_model')), None)
-        baseline = mean_pose_baseline(runner.train_dataloader.dataset, test_loop.dataloader.dataset,
+        baseline = mean_pose_baseline(runner.train_dataloader.dataset,
+                                      test_loop.dataloader.dataset,
                                       body_model=None if metric is None else metric.body_model,
                                       max_samples=self.max_samples,
                                       fscore_thresholds_mm=getattr(metric, 'fscore_thresholds_mm', ()))

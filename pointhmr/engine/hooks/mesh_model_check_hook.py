@@ -60,8 +60,9 @@ def config_mesh_model_mismatches(cfg: Any) -> List[str]:
     if isinstance(visualizer, dict):
         consumers.append(('visualizer.body_model', visualizer.get('body_model')))
     reference = _plain(reference)
-    return [f'{name} = {_plain(value)}' for name, value in consumers
-            if value is not None and _plain(value) != reference]
+    return [
+        f'{name} = {_plain(value)}' for name, value in consumers if value is not None and _plain(value) != reference
+    ]
 
 
 def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -84,8 +85,8 @@ def mesh_model_differences(a: nn.Module, b: nn.Module) -> List[str]:
         return [f'buffers {sorted(buffers_a.keys() ^ buffers_b.keys())} exist in only one']
     differences = [name for name in buffers_a if not _same_tensor(buffers_a[name], buffers_b[name])]
     faces_a, faces_b = getattr(a, 'faces', None), getattr(b, 'faces', None)
-    if (faces_a is None) != (faces_b is None) or (faces_a is not None and not np.array_equal(
-            np.asarray(faces_a), np.asarray(faces_b))):
+    if (faces_a is None) != (faces_b is None) or (faces_a is not None
+                                                  and not np.array_equal(np.asarray(faces_a), np.asarray(faces_b))):
         differences.append('faces')
     return differences
 

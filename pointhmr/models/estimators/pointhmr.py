@@ -13,8 +13,10 @@ MODEL_RELAX_HINT = ('Check that the checkpoint was trained with this config. To 
                     'model.load_strict=False in the config (e.g. cfg_options={"model.load_strict": False}).')
 
 #: ImageNet normalisation in 0-255 units; images arrive BGR (as loaded) and are converted to RGB
-IMAGENET_DATA_PREPROCESSOR = dict(
-    type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
+IMAGENET_DATA_PREPROCESSOR = dict(type='PoseDataPreprocessor',
+                                  mean=[123.675, 116.28, 103.53],
+                                  std=[58.395, 57.12, 57.375],
+                                  bgr_to_rgb=True)
 
 
 @MODELS.register_module()
@@ -37,10 +39,16 @@ class PointHMR(TopdownPoseEstimator):
             Loads into submodules (a backbone's ``init_cfg=dict(type='Pretrained', ...)``) are not affected.
     """
 
-    def __init__(self, backbone: ConfigType, neck: OptConfigType = None, head: OptConfigType = None,
-                 train_cfg: OptConfigType = None, test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None, init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None, load_strict: bool = True) -> None:
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: OptConfigType = None,
+                 head: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None,
+                 metainfo: Optional[dict] = None,
+                 load_strict: bool = True) -> None:
         if neck is None or head is None:
             raise ValueError('PointHMR needs both a neck (PointGuidedSampler) and a head '
                              '(ProgressiveMaskTransformerHead); see configs/_base_/models/')
@@ -50,15 +58,21 @@ class PointHMR(TopdownPoseEstimator):
             data_preprocessor = dict(IMAGENET_DATA_PREPROCESSOR)
         if isinstance(data_preprocessor, dict):  # build from mmpose's registry: works without default_scope='mmpose'
             data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(backbone=backbone, neck=neck, head=head, train_cfg=train_cfg, test_cfg=test_cfg,
+        super().__init__(backbone=backbone,
+                         neck=neck,
+                         head=head,
+                         train_cfg=train_cfg,
+                         test_cfg=test_cfg,
                          data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg, metainfo=metainfo)
+                         init_cfg=init_cfg,
+                         metainfo=metainfo)
         # the head's body model holds fixed data built from the same files on every rank: DDP neither broadcasts it
         # (it cannot broadcast the mesh sampler's sparse matrices) nor checks it
         body_model = getattr(self.head, 'body_model', None)
         if body_model is not None:
             self._ddp_params_and_buffers_to_ignore = [
-                f'head.body_model.{name}' for name, _ in body_model.named_buffers()]
+                f'head.body_model.{name}' for name, _ in body_model.named_buffers()
+            ]
         self.load_strict = bool(load_strict)
         # registered after mmpose's own pre-hook, so it sees the keys that hook renamed / removed
         self._register_load_state_dict_pre_hook(self._check_state_dict_pre_hook)
@@ -72,7 +86,9 @@ class PointHMR(TopdownPoseEstimator):
         if report.ok:
             return
         if self.load_strict:
-            raise CheckpointMismatchError(report, source=f'loading weights into {type(self).__name__}',
+            raise CheckpointMismatchError(report,
+                                          source=f'loading weights into {type(self).__name__}',
                                           hint=MODEL_RELAX_HINT)
         print_log(f'{type(self).__name__}: loading non-strictly (model.load_strict=False):\n{report.format()}',
-                  logger='current', level=30)
+                  logger='current',
+                  level=30)

@@ -22,8 +22,13 @@ class MeshRegressor(nn.Module):
         dropout: dropout of every layer.
     """
 
-    def __init__(self, embed_dims: int = 640, reduced_dims: int = 128, num_heads: int = 4,
-                 feedforward_channels: Sequence[int] = (1024, 512), num_layers=2, num_grid_tokens: int = 49,
+    def __init__(self,
+                 embed_dims: int = 640,
+                 reduced_dims: int = 128,
+                 num_heads: int = 4,
+                 feedforward_channels: Sequence[int] = (1024, 512),
+                 num_layers=2,
+                 num_grid_tokens: int = 49,
                  dropout: float = 0.1) -> None:
         super().__init__()
         if isinstance(num_layers, int):
@@ -32,9 +37,13 @@ class MeshRegressor(nn.Module):
             raise ValueError(f'MeshRegressor: num_layers needs 4 entries and feedforward_channels 2, got {num_layers} '
                              f'and {feedforward_channels}')
         self.num_grid_tokens = num_grid_tokens
-        wide = dict(embed_dims=embed_dims, num_heads=num_heads, feedforward_channels=feedforward_channels[0],
+        wide = dict(embed_dims=embed_dims,
+                    num_heads=num_heads,
+                    feedforward_channels=feedforward_channels[0],
                     dropout=dropout)
-        narrow = dict(embed_dims=reduced_dims, num_heads=num_heads, feedforward_channels=feedforward_channels[1],
+        narrow = dict(embed_dims=reduced_dims,
+                      num_heads=num_heads,
+                      feedforward_channels=feedforward_channels[1],
                       dropout=dropout)
         self.transformer_1 = TransformerEncoderStack(num_layers[0], **wide)
         self.transformer_2 = TransformerEncoderStack(num_layers[1], final_norm=True, **wide)

@@ -23,9 +23,13 @@ from .mesh_regressor import MeshRegressor
 #: L_vert = 0.33 (L431 + L1723 + L6890), L_heat = 1000 BCE + (1 - Dice). The per-level vertex weights are named after
 #: the mesh model's level sizes (``vertices_<N>``: vertices_431/1723/6890 for SMPL, vertices_195/778 for MANO); every
 #: level defaults to :data:`DEFAULT_LEVEL_WEIGHT`.
-DEFAULT_LOSS_WEIGHTS: Dict[str, float] = dict(
-    joints_3d=1000., joints_3d_reg=1000., vertices=100., joints_2d=100., joints_2d_reg=100., heatmap=10.,
-    heatmap_bce=1000.)
+DEFAULT_LOSS_WEIGHTS: Dict[str, float] = dict(joints_3d=1000.,
+                                              joints_3d_reg=1000.,
+                                              vertices=100.,
+                                              joints_2d=100.,
+                                              joints_2d_reg=100.,
+                                              heatmap=10.,
+                                              heatmap_bce=1000.)
 DEFAULT_LEVEL_WEIGHT = 0.33
 
 #: valid ``heatmap_camera`` values: which camera projects the ground-truth mesh onto the point-supervision heatmaps
@@ -74,12 +78,21 @@ class ProgressiveMaskTransformerHead(BaseHead):
         init_cfg: mmengine init config (``None`` = PyTorch default init, as the official code).
     """
 
-    def __init__(self, in_channels: int = 512, position_channels: int = 128, reduced_channels: int = 128,
-                 num_heads: int = 4, feedforward_channels: Sequence[int] = (1024, 512), num_layers=2,
-                 dropout: float = 0.1, num_joints: Optional[int] = None, num_vertices: Optional[int] = None,
+    def __init__(self,
+                 in_channels: int = 512,
+                 position_channels: int = 128,
+                 reduced_channels: int = 128,
+                 num_heads: int = 4,
+                 feedforward_channels: Sequence[int] = (1024, 512),
+                 num_layers=2,
+                 dropout: float = 0.1,
+                 num_joints: Optional[int] = None,
+                 num_vertices: Optional[int] = None,
                  num_grid_tokens: int = 49,
-                 hops: Optional[Sequence[Optional[int]]] = (7, 5, 3, 1), keep_unused_embeddings: bool = True,
-                 heatmap_size: Tuple[int, int] = (112, 112), body_model: ConfigType = dict(type='SMPLBodyModel'),
+                 hops: Optional[Sequence[Optional[int]]] = (7, 5, 3, 1),
+                 keep_unused_embeddings: bool = True,
+                 heatmap_size: Tuple[int, int] = (112, 112),
+                 body_model: ConfigType = dict(type='SMPLBodyModel'),
                  loss_weights: Optional[Dict[str, float]] = None,
                  heatmap_camera: str = 'predicted',
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
@@ -88,8 +101,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
         self.body_model = body = self._build_body_model(body_model)
         model_joints = int(body.num_joints)
         model_vertices = int(body.sampler.num_vertices[body.token_level])
-        for name, given, expected in (('num_joints', num_joints, model_joints),
-                                      ('num_vertices', num_vertices, model_vertices)):
+        for name, given, expected in (('num_joints', num_joints, model_joints), ('num_vertices', num_vertices,
+                                                                                 model_vertices)):
             if given is not None and int(given) != expected:
                 raise ValueError(f'ProgressiveMaskTransformerHead: {name}={given} but the mesh model '
                                  f'{type(body).__name__} has {expected}; leave {name}=None or use the matching model')
@@ -119,10 +132,13 @@ class ProgressiveMaskTransformerHead(BaseHead):
         if keep_unused_embeddings:
             self.cam_token_embed = nn.Embedding(1, in_channels)
             self.vertex_token_embed = nn.Embedding(self.num_vertices, in_channels)
-        self.transformer = MeshRegressor(
-            embed_dims=in_channels + position_channels, reduced_dims=reduced_channels, num_heads=num_heads,
-            feedforward_channels=feedforward_channels, num_layers=num_layers, num_grid_tokens=num_grid_tokens,
-            dropout=dropout)
+        self.transformer = MeshRegressor(embed_dims=in_channels + position_channels,
+                                         reduced_dims=reduced_channels,
+                                         num_heads=num_heads,
+                                         feedforward_channels=feedforward_channels,
+                                         num_layers=num_layers,
+                                         num_grid_tokens=num_grid_tokens,
+                                         dropout=dropout)
 
         self.hops = None if hops is None else tuple(hops)
         self._register_attention_masks(self.body_model.sampler)
@@ -153,8 +169,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
             mask = None
             if hop is not None:
                 reach = graph_hops.hop_reachability(adjacency, int(hop))
-                mask = torch.as_tensor(
-                    graph_hops.attention_mask(reach, num_prefix_tokens=self.num_prefix_tokens), dtype=torch.bool)
+                mask = torch.as_tensor(graph_hops.attention_mask(reach, num_prefix_tokens=self.num_prefix_tokens),
+                                       dtype=torch.bool)
             self.register_buffer(f'attention_mask_{index}', mask, persistent=False)
             self.register_buffer(f'attention_bias_{index}', additive_attention_mask(mask), persistent=False)
 
@@ -255,7 +271,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return tuple(vertices if level == 0 else body.sampler.downsample(vertices, 0, level)
                      for level in body.vertex_levels)
 
-    def loss(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
+    def loss(self,
+             feats: PointGuidedSamplerOutput,
+             batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> Dict[str, Tensor]:
         """Weighted PointHMR losses (official behaviour §3.2/3.3) from ``gt_instance_labels`` of the data samples.
 
@@ -266,15 +284,19 @@ class ProgressiveMaskTransformerHead(BaseHead):
         preds['heatmap_logits'] = feats.heatmap_logits
         return self.loss_by_predictions(preds, batch_data_samples)
 
-    def loss_by_predictions(self, preds: Dict[str, Tensor], batch_data_samples: OptSampleList,
+    def loss_by_predictions(self,
+                            preds: Dict[str, Tensor],
+                            batch_data_samples: OptSampleList,
                             heatmap_loss_fn: Callable[..., Tensor] = heatmap_loss) -> Dict[str, Tensor]:
         """The losses of :meth:`loss` from predictions: :meth:`_regress`'s dict plus either ``heatmap_logits``
         (B, N, h, w) or ``heatmap`` (B, N, H*W), the up-sampled probabilities of :meth:`forward` (then
         ``heatmap_loss_fn(rows (K, H*W), targets (K,), bce_weight=...)`` computes the point term; the logits path gives
         the same value without building them)."""
         device = preds['camera'].device
-        labels = {key: self._stack_labels(batch_data_samples, key, device)
-                  for key in ('keypoints_2d', 'keypoints_3d', 'smpl_pose', 'smpl_betas', 'has_3d_joints', 'has_smpl')}
+        labels = {
+            key: self._stack_labels(batch_data_samples, key, device)
+            for key in ('keypoints_2d', 'keypoints_3d', 'smpl_pose', 'smpl_betas', 'has_3d_joints', 'has_smpl')
+        }
         has_smpl, has_3d = labels['has_smpl'].reshape(-1), labels['has_3d_joints'].reshape(-1)
         body = self.body_model
         label_joints = list(body.label_joint_indices)
@@ -311,11 +333,12 @@ class ProgressiveMaskTransformerHead(BaseHead):
         sample_index = keep.nonzero(as_tuple=True)[0][kept_rows]
         target_index = target_index[kept_rows, vertex_index]
         if 'heatmap_logits' in preds:
-            probs, cells, replication = self.low_resolution_heatmap(
-                preds['heatmap_logits'][sample_index, vertex_index], target_index)
+            probs, cells, replication = self.low_resolution_heatmap(preds['heatmap_logits'][sample_index, vertex_index],
+                                                                    target_index)
             point_loss = heatmap_loss(probs, cells, bce_weight=weights['heatmap_bce'], replication=replication)
         else:
-            point_loss = heatmap_loss_fn(preds['heatmap'][sample_index, vertex_index], target_index,
+            point_loss = heatmap_loss_fn(preds['heatmap'][sample_index, vertex_index],
+                                         target_index,
                                          bce_weight=weights['heatmap_bce'])
         losses['loss_heatmap'] = weights['heatmap'] * point_loss
         return losses
@@ -344,7 +367,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
         return torch.where(valid[:, None], fitted, camera)
 
     # ------------------------------------------------------------------ inference
-    def predict(self, feats: PointGuidedSamplerOutput, batch_data_samples: OptSampleList,
+    def predict(self,
+                feats: PointGuidedSamplerOutput,
+                batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> List[InstanceData]:
         """One InstanceData per sample (numpy): ``keypoints`` (1, K, 2) keypoints of the mesh (the mesh model's
         ``keypoints``: H36M-17 for SMPL, 21 hand joints for MANO) projected with the predicted camera in **crop
@@ -365,9 +390,11 @@ class ProgressiveMaskTransformerHead(BaseHead):
         joints_14, camera_np = to_numpy(preds['joints'], np.float32), to_numpy(camera, np.float32)
         results = []
         for i in range(camera.shape[0]):
-            results.append(InstanceData(
-                keypoints=keypoints[i:i + 1].astype(np.float32),
-                keypoint_scores=np.ones((1, keypoints.shape[1]), dtype=np.float32),
-                keypoints_3d=keypoints_3d[i:i + 1], joints_14=joints_14[i:i + 1], vertices=vertices_c[i:i + 1],
-                camera=camera_np[i:i + 1]))
+            results.append(
+                InstanceData(keypoints=keypoints[i:i + 1].astype(np.float32),
+                             keypoint_scores=np.ones((1, keypoints.shape[1]), dtype=np.float32),
+                             keypoints_3d=keypoints_3d[i:i + 1],
+                             joints_14=joints_14[i:i + 1],
+                             vertices=vertices_c[i:i + 1],
+                             camera=camera_np[i:i + 1]))
         return results

@@ -22,8 +22,12 @@ class SinePositionEncoding2D(nn.Module):
         eps: added to the map size when normalising.
     """
 
-    def __init__(self, channels: int = 512, temperature: float = 10000., normalize: bool = True,
-                 scale: float = 2 * math.pi, eps: float = 1e-6) -> None:
+    def __init__(self,
+                 channels: int = 512,
+                 temperature: float = 10000.,
+                 normalize: bool = True,
+                 scale: float = 2 * math.pi,
+                 eps: float = 1e-6) -> None:
         super().__init__()
         if channels % 4 != 0:
             raise ValueError(f'SinePositionEncoding2D: channels must be divisible by 4, got {channels}')
@@ -42,7 +46,7 @@ class SinePositionEncoding2D(nn.Module):
             y = y / (height + self.eps) * self.scale
             x = x / (width + self.eps) * self.scale
         k = torch.arange(per_axis, dtype=torch.float32, device=device)
-        freq = self.temperature ** (2 * torch.div(k, 2, rounding_mode='floor') / per_axis)
+        freq = self.temperature**(2 * torch.div(k, 2, rounding_mode='floor') / per_axis)
 
         def interleave(pos: torch.Tensor) -> torch.Tensor:  # (L,) -> (L, per_axis): sin on even, cos on odd channels
             angles = pos[:, None] / freq
@@ -52,7 +56,10 @@ class SinePositionEncoding2D(nn.Module):
         enc_x = interleave(x).t()[:, None, :].expand(per_axis, height, width)
         return torch.cat((enc_y, enc_x), dim=0)
 
-    def forward(self, height: int, width: int, device: torch.device = torch.device('cpu'),
+    def forward(self,
+                height: int,
+                width: int,
+                device: torch.device = torch.device('cpu'),
                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """Return the (1, channels, height, width) encoding (cached, not trainable)."""
         key = (int(height), int(width), torch.device(device), dtype)

@@ -51,8 +51,8 @@ class ResidualBasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(out_channels, momentum=bn_momentum)
         self.downsample: Optional[nn.Sequential] = None
         if in_channels != out_channels:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels, momentum=bn_momentum))
+            self.downsample = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                                            nn.BatchNorm2d(out_channels, momentum=bn_momentum))
         #: True after :meth:`switch_to_deploy` until ``train()``
         self.deploy = False
         self._deploy_winograd: List[bool] = []
@@ -156,7 +156,8 @@ def build_residual_conv_head(in_channels: int, hidden_channels: int, out_channel
     """
     if num_blocks < 1:
         raise ValueError(f'build_residual_conv_head: num_blocks must be >= 1, got {num_blocks}')
-    layers = [ResidualBasicBlock(in_channels if i == 0 else hidden_channels, hidden_channels)
-              for i in range(num_blocks)]
+    layers = [
+        ResidualBasicBlock(in_channels if i == 0 else hidden_channels, hidden_channels) for i in range(num_blocks)
+    ]
     layers.append(nn.Conv2d(hidden_channels, out_channels, 1, bias=False))
     return nn.Sequential(*layers)

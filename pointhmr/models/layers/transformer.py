@@ -64,7 +64,10 @@ class PreNormTransformerEncoderLayer(nn.Module):
         q, k, v = qkv.view(batch, length, 3, heads, channels // heads).permute(2, 0, 3, 1, 4).unbind(0)
         if attn_mask is not None and attn_mask.dtype != q.dtype:
             attn_mask = additive_attention_mask(attn_mask, q.dtype)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask,
+        out = F.scaled_dot_product_attention(q,
+                                             k,
+                                             v,
+                                             attn_mask=attn_mask,
                                              dropout_p=attn.dropout if self.training else 0.)
         return attn.out_proj(out.transpose(1, 2).reshape(batch, length, channels))
 
@@ -83,8 +86,13 @@ class TransformerEncoderStack(nn.Module):
     layers start from identical weights; independent initialisation is a deliberate, harmless difference.
     """
 
-    def __init__(self, num_layers: int, embed_dims: int, num_heads: int, feedforward_channels: int,
-                 dropout: float = 0.1, final_norm: bool = False) -> None:
+    def __init__(self,
+                 num_layers: int,
+                 embed_dims: int,
+                 num_heads: int,
+                 feedforward_channels: int,
+                 dropout: float = 0.1,
+                 final_norm: bool = False) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'TransformerEncoderStack: num_layers must be >= 1, got {num_layers}')

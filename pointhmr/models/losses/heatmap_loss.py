@@ -45,7 +45,10 @@ def one_hot_heatmaps(index: Tensor, num_cells: int, dtype: torch.dtype = torch.f
     return maps.scatter_(1, index[:, None], 1.)
 
 
-def heatmap_loss(pred: Tensor, target_index: Tensor, bce_weight: float = 1000., smooth: float = 1e-5,
+def heatmap_loss(pred: Tensor,
+                 target_index: Tensor,
+                 bce_weight: float = 1000.,
+                 smooth: float = 1e-5,
                  replication: int = 1) -> Tensor:
     """``bce_weight * BCE(pred, onehot) + mean_k(1 - Dice_k)`` for K supervised (sample, vertex) heatmaps.
 

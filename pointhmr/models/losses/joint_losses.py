@@ -27,7 +27,9 @@ def joints_centred(joints: Tensor, center_indices: Sequence[int] = (J14_R_HIP, J
     return joints - joints[:, list(center_indices)].mean(dim=1, keepdim=True)
 
 
-def keypoint_3d_loss(pred: Tensor, target: Tensor, has_3d: Tensor,
+def keypoint_3d_loss(pred: Tensor,
+                     target: Tensor,
+                     has_3d: Tensor,
                      center_indices: Sequence[int] = (J14_R_HIP, J14_L_HIP)) -> Tensor:
     """Confidence-weighted MSE of root-centred 3-D joints, mean over (samples with 3-D) x K x 3.
 
@@ -48,7 +50,7 @@ def keypoint_3d_loss(pred: Tensor, target: Tensor, has_3d: Tensor,
         return graph_zero(pred)
     pred, target = pred[keep], target[keep]
     confidence = target[..., 3:]
-    error = (joints_centred(pred, center_indices) - joints_centred(target[..., :3], center_indices)) ** 2
+    error = (joints_centred(pred, center_indices) - joints_centred(target[..., :3], center_indices))**2
     return (confidence * error).mean()
 
 
@@ -70,4 +72,4 @@ def keypoint_2d_loss(pred: Tensor, target: Tensor, has_2d: Optional[Tensor] = No
     confidence = target[..., 2:]
     if has_2d is not None:
         confidence = confidence * has_2d.reshape(-1, 1, 1).to(confidence.dtype)
-    return (confidence * (pred - target[..., :2]) ** 2).mean()
+    return (confidence * (pred - target[..., :2])**2).mean()

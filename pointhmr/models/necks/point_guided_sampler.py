@@ -41,9 +41,15 @@ class PointGuidedSampler(BaseModule):
         init_cfg: mmengine init config (``None`` = PyTorch default init, as the official code).
     """
 
-    def __init__(self, in_channels: Sequence[int] = (32, 256), in_indices: Sequence[int] = (0, 3),
-                 feat_channels: int = 512, num_vertices: int = 431, heatmap_channels: int = None,
-                 num_blocks: Sequence[int] = (2, 2, 1), use_point_sampling: bool = True, init_cfg=None) -> None:
+    def __init__(self,
+                 in_channels: Sequence[int] = (32, 256),
+                 in_indices: Sequence[int] = (0, 3),
+                 feat_channels: int = 512,
+                 num_vertices: int = 431,
+                 heatmap_channels: int = None,
+                 num_blocks: Sequence[int] = (2, 2, 1),
+                 use_point_sampling: bool = True,
+                 init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(in_channels) != 2 or len(in_indices) != 2:
             raise ValueError('PointGuidedSampler: in_channels and in_indices need 2 entries (high-res, low-res), got '

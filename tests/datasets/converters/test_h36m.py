@@ -15,10 +15,13 @@ def _source(tmp_path, write_jpeg, count=3, with_smpl=True):
     arrays = dict(imgname=np.array(names),
                   center=rng.uniform(20, 40, (count, 2)),
                   scale=rng.uniform(0.2, 0.3, count),
-                  part=np.concatenate([rng.uniform(0, 60, (count, 24, 2)), rng.integers(0, 2, (count, 24, 1))], 2),
-                  S=np.concatenate([rng.normal(0, 0.4, (count, 24, 3)), rng.integers(0, 2, (count, 24, 1))], 2))
+                  part=np.concatenate([rng.uniform(0, 60, (count, 24, 2)),
+                                       rng.integers(0, 2, (count, 24, 1))], 2),
+                  S=np.concatenate([rng.normal(0, 0.4, (count, 24, 3)),
+                                    rng.integers(0, 2, (count, 24, 1))], 2))
     if with_smpl:
-        arrays.update(pose=rng.normal(0, 0.3, (count, 72)), shape=rng.normal(0, 1, (count, 10)),
+        arrays.update(pose=rng.normal(0, 0.3, (count, 72)),
+                      shape=rng.normal(0, 1, (count, 10)),
                       has_smpl=np.array([1, 0, 1][:count]))
     npz = tmp_path / 'h36m_valid_protocol2.npz'
     np.savez(npz, **arrays)
@@ -74,7 +77,8 @@ def test_missing_image_fails_clearly_and_the_rerun_resumes(tmp_path, write_jpeg,
     # nothing under a final name; the two complete rows are kept for the next run
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == [
         'valid.protocol2.hw.tsv.partial', 'valid.protocol2.img.tsv.partial', 'valid.protocol2.label.tsv.partial',
-        'valid.protocol2.progress.json']
+        'valid.protocol2.progress.json'
+    ]
     missing.with_suffix('.bak').rename(missing)
     dataset = MeshTSVDataset(ann_file=_convert(tmp_path, npz))
     assert 'resuming after 2 rows' in capsys.readouterr().out

@@ -12,16 +12,25 @@ def _samples(tmp_path, write_jpeg, count=2):
     out = []
     for i in range(count):
         write_jpeg(tmp_path / 'src' / f'{i}.jpg', rng)
-        out.append(MetroSample(key=f'k{i}.jpg', image_path=str(tmp_path / 'src' / f'{i}.jpg'),
-                               annotation=dict(center=[10.0, 12.0], scale=0.2)))
+        out.append(
+            MetroSample(key=f'k{i}.jpg',
+                        image_path=str(tmp_path / 'src' / f'{i}.jpg'),
+                        annotation=dict(center=[10.0, 12.0], scale=0.2)))
     return out
 
 
 def test_writes_a_dataset_the_loader_reads(tmp_path, write_jpeg):
-    path = write_metro_split(str(tmp_path / 'out'), 'val', _samples(tmp_path, write_jpeg), 2, dataset_name='demo',
+    path = write_metro_split(str(tmp_path / 'out'),
+                             'val',
+                             _samples(tmp_path, write_jpeg),
+                             2,
+                             dataset_name='demo',
                              progress=False)
     config = yaml.safe_load(open(path))
-    assert config == dict(img='val.img.tsv', hw='val.hw.tsv', label='val.label.tsv', linelist='val.linelist.tsv',
+    assert config == dict(img='val.img.tsv',
+                          hw='val.hw.tsv',
+                          label='val.label.tsv',
+                          linelist='val.linelist.tsv',
                           dataset_name='demo')
     for kind in ('img', 'hw', 'label', 'linelist'):
         assert (tmp_path / 'out' / f'val.{kind}.lineidx').is_file()
@@ -70,5 +79,5 @@ def test_resume_cuts_a_torn_row_and_rejects_another_source(tmp_path, write_jpeg)
     renamed = [MetroSample('other.jpg', s.image_path, s.annotation) for s in samples]
     with pytest.raises(RuntimeError, match='another source'):
         write_metro_split(out, 'again', renamed, 4, progress=False)
-    assert len(MeshTSVDataset(ann_file=write_metro_split(out, 'again', renamed, 4, progress=False,
-                                                         overwrite=True))) == 4
+    assert len(
+        MeshTSVDataset(ann_file=write_metro_split(out, 'again', renamed, 4, progress=False, overwrite=True))) == 4

@@ -21,7 +21,7 @@ def body_model():
 
 @pytest.fixture(scope='module')
 def extra_regressor(body_model):
-    weights = np.random.default_rng(7).uniform(0, 1, (14, body_model.num_vertices)) ** 8
+    weights = np.random.default_rng(7).uniform(0, 1, (14, body_model.num_vertices))**8
     return weights / weights.sum(axis=1, keepdims=True)
 
 
@@ -50,7 +50,8 @@ def _sequence(rng, name, frames=4):
                 jointPositions=positions,
                 poses2d=[rng.normal(0, 1, (frames, 3, 18)) for _ in range(2)],
                 img_frame_ids=np.arange(frames) * 2,
-                campose_valid=[np.ones(frames, bool), np.array([True, False, True, True][:frames])])
+                campose_valid=[np.ones(frames, bool),
+                               np.array([True, False, True, True][:frames])])
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def test_j24_uses_the_graphcmr_joint_rows(body_model, extra_regressor):
 class _Evil:
 
     def __reduce__(self):
-        return (os.system, ('echo pwned',))
+        return (os.system, ('echo pwned', ))
 
 
 def test_sequence_pickles_are_read_safely(tmp_path):
@@ -163,8 +164,11 @@ def test_cli(tmp_path, source, extra_regressor, load_tool):
     np.save(tmp_path / 'J_regressor_extra.npy', extra_regressor)
     out = tmp_path / 'cli'
     tool = load_tool('threedpw_to_metro')
-    assert tool.main([str(root), '--out', str(out), '--name', 'test_has_gender', '--quiet',
-                      '--extra-regressor', str(tmp_path / 'J_regressor_extra.npy')]) == 0
+    assert tool.main([
+        str(root), '--out',
+        str(out), '--name', 'test_has_gender', '--quiet', '--extra-regressor',
+        str(tmp_path / 'J_regressor_extra.npy')
+    ]) == 0
     assert len(MeshTSVDataset(ann_file=str(out / 'test_has_gender.yaml'))) == 14
     with pytest.raises(FileNotFoundError, match='extra joint regressor'):
         tool.main([str(root), '--out', str(out), '--extra-regressor', str(tmp_path / 'absent.npy')])

@@ -17,7 +17,10 @@ def hand() -> MANOHandModel:
 
 @pytest.fixture(scope='module')
 def generator(hand) -> SyntheticMeshGenerator:
-    return SyntheticMeshGenerator(body=hand, camera=HAND_CAMERA, seed=5, parameter_sampler=HandParameterSampler(hand),
+    return SyntheticMeshGenerator(body=hand,
+                                  camera=HAND_CAMERA,
+                                  seed=5,
+                                  parameter_sampler=HandParameterSampler(hand),
                                   dataset_name='synthetic-hand')
 
 
@@ -26,7 +29,10 @@ def test_samples_are_deterministic_and_independent_of_the_batch_size(hand, gener
     again = list(generator.samples('train', 3))
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a.image, b.image)
-    other = SyntheticMeshGenerator(body=hand, camera=HAND_CAMERA, seed=5, batch_size=1,
+    other = SyntheticMeshGenerator(body=hand,
+                                   camera=HAND_CAMERA,
+                                   seed=5,
+                                   batch_size=1,
                                    parameter_sampler=HandParameterSampler(hand))
     second = list(other.samples('train', 3))
     for a, b in zip(first, second):
@@ -55,7 +61,9 @@ def test_labels_match_the_mesh_and_camera(hand, generator):
         np.testing.assert_allclose(ann['2d_joints'][:, :2], projected, atol=1e-6)
         assert (ann['2d_joints'][:, :2] > 0).all() and (ann['2d_joints'][:, :2] < 224).all()
         assert sample.mask.mean() > 0.05  # the hand is rendered
-        decoded = decode_label(json.dumps([{k: np.asarray(v).tolist() for k, v in ann.items()}]), num_joints=21,
+        decoded = decode_label(json.dumps([{k: np.asarray(v).tolist()
+                                            for k, v in ann.items()}]),
+                               num_joints=21,
                                num_pose_params=48)
         assert decoded['has_smpl'] == 1.0
 

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pointhmr.datasets.synthetic.pose_sampler import (DEFAULT_MAX_TURN, sample_global_orient, sample_smpl_parameters)
+from pointhmr.datasets.synthetic.pose_sampler import DEFAULT_MAX_TURN, sample_global_orient, sample_smpl_parameters
 
 
 def _yaw_from_camera_deg(global_orient: np.ndarray) -> float:

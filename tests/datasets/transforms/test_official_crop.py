@@ -59,8 +59,10 @@ CASES = [
 
 @pytest.mark.parametrize('center, side, rotation', CASES)
 def test_official_mode_matches_reference_within_rounding(photo, center, side, rotation):
-    out = MeshTopdownAffine(input_size=(RES, RES), crop_mode='official')(
-        dict(img=photo, bbox_center=np.array([center]), bbox_scale=np.array([[side, side]]), rotation=rotation))
+    out = MeshTopdownAffine(input_size=(RES, RES), crop_mode='official')(dict(img=photo,
+                                                                              bbox_center=np.array([center]),
+                                                                              bbox_scale=np.array([[side, side]]),
+                                                                              rotation=rotation))
     reference = reference_crop(photo, center, side, rotation)
     assert out['img'].dtype == np.uint8 and out['img'].shape == (RES, RES, 3)
     assert np.abs(out['img'].astype(np.float64) - reference).max() <= 0.5 + 1e-3
@@ -71,9 +73,12 @@ def test_official_mode_matches_reference_within_rounding(photo, center, side, ro
 def test_official_flip_and_noise_act_on_the_float_crop(photo, flip):
     center, side, rotation = (300.52, 280.17), 260.3, -18.0
     gains = np.array([0.7, 1.3, 1.05], np.float32)
-    out = MeshTopdownAffine(crop_mode='official')(
-        dict(img=photo, bbox_center=np.array([center]), bbox_scale=np.array([[side, side]]), rotation=rotation,
-             flip=flip, pixel_noise=gains))
+    out = MeshTopdownAffine(crop_mode='official')(dict(img=photo,
+                                                       bbox_center=np.array([center]),
+                                                       bbox_scale=np.array([[side, side]]),
+                                                       rotation=rotation,
+                                                       flip=flip,
+                                                       pixel_noise=gains))
     reference = reference_crop(photo, center, side, rotation)
     if flip:
         reference = reference[:, ::-1]
@@ -95,9 +100,13 @@ def test_labels_follow_the_official_pixels(rotation, flip):
     image[141:144, 201:204] = 255  # 3x3 block around the centre of pixel (202, 142)
     keypoints = np.zeros((1, 24, 2))
     keypoints[0, 3] = (202.5, 142.5)
-    out = MeshTopdownAffine(crop_mode='official')(
-        dict(img=image, bbox_center=np.array([[190.37, 150.81]]), bbox_scale=np.array([[61.3, 61.3]]),
-             rotation=rotation, flip=flip, keypoints=keypoints, keypoints_visible=np.ones((1, 24))))
+    out = MeshTopdownAffine(crop_mode='official')(dict(img=image,
+                                                       bbox_center=np.array([[190.37, 150.81]]),
+                                                       bbox_scale=np.array([[61.3, 61.3]]),
+                                                       rotation=rotation,
+                                                       flip=flip,
+                                                       keypoints=keypoints,
+                                                       keypoints_visible=np.ones((1, 24))))
     index = 2 if flip else 3  # J24: right ankle (3) <-> left ankle (2) under the flip permutation
     weights = out['img'][..., 0].astype(np.float64)
     ys, xs = np.mgrid[0:RES, 0:RES]

@@ -25,8 +25,12 @@ class ItemsDataset:
             h36m = rng.normal(size=(17, 3))
             for slot, joint in J24_FROM_H36M.items():
                 joints[slot] = [*h36m[joint], 1.0]
-            self.items.append(dict(keypoints_3d=joints, has_3d_joints=1.0, smpl_pose=np.zeros(72),
-                                   smpl_betas=np.zeros(10), has_smpl=0.0))
+            self.items.append(
+                dict(keypoints_3d=joints,
+                     has_3d_joints=1.0,
+                     smpl_pose=np.zeros(72),
+                     smpl_betas=np.zeros(10),
+                     has_smpl=0.0))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -47,7 +51,8 @@ def test_after_train_tests_and_writes_the_comparison(tmp_path):
     test_loop = SimpleNamespace(run=lambda: calls.append('test') or {'mesh/MPJPE': 1.0, 'mesh/PA-MPJPE': 0.5},
                                 evaluator=SimpleNamespace(metrics=[object()]),
                                 dataloader=SimpleNamespace(dataset=ItemsDataset(1)))
-    runner = SimpleNamespace(test_loop=test_loop, train_dataloader=SimpleNamespace(dataset=ItemsDataset(0)),
+    runner = SimpleNamespace(test_loop=test_loop,
+                             train_dataloader=SimpleNamespace(dataset=ItemsDataset(0)),
                              work_dir=str(tmp_path))
     MeanPoseBaselineHook().after_train(runner)
     assert calls == ['test']

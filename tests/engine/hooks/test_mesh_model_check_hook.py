@@ -34,9 +34,11 @@ def test_differences_name_the_class_buffers_and_faces(body):
 
 
 def cfg_with(**overrides) -> Config:
-    cfg = dict(body_model=BODY, model=dict(head=dict(body_model=BODY)),
+    cfg = dict(body_model=BODY,
+               model=dict(head=dict(body_model=BODY)),
                val_evaluator=dict(type='MeshMetric', body_model=BODY),
-               test_evaluator=[dict(type='MeshMetric', body_model=BODY), dict(type='OtherMetric')],
+               test_evaluator=[dict(type='MeshMetric', body_model=BODY),
+                               dict(type='OtherMetric')],
                visualizer=dict(type='MeshVisualizer', body_model=BODY))
     cfg.update(overrides)
     return Config(cfg)
@@ -46,9 +48,11 @@ def test_config_mismatches_list_every_consumer_on_another_body_model():
     assert config_mesh_model_mismatches(cfg_with()) == []
     mismatches = config_mesh_model_mismatches(cfg_with(body_model=OTHER))
     assert [m.split(' ')[0] for m in mismatches] == [
-        'model.head.body_model', 'val_evaluator[0].body_model', 'test_evaluator[0].body_model', 'visualizer.body_model']
+        'model.head.body_model', 'val_evaluator[0].body_model', 'test_evaluator[0].body_model', 'visualizer.body_model'
+    ]
     # evaluator given as dict(metrics=[...]); consumers that name no body model are left to the built-object check
-    cfg = cfg_with(val_evaluator=dict(metrics=[dict(type='MeshMetric'), dict(type='MeshMetric', body_model=OTHER)]),
+    cfg = cfg_with(val_evaluator=dict(metrics=[dict(
+        type='MeshMetric'), dict(type='MeshMetric', body_model=OTHER)]),
                    visualizer=dict(type='MeshVisualizer'))
     assert [m.split(' ')[0] for m in config_mesh_model_mismatches(cfg)] == ['val_evaluator[1].body_model']
     # without a top-level body_model the head's is the reference; without either nothing is checked
@@ -70,8 +74,8 @@ def test_hook_raises_before_the_run_and_before_each_loop(body):
     hook.before_run(fake_runner(cfg_with(), body, body))
     with pytest.raises(ValueError, match=r"sets body_model = .*'gender': 'female'.*model.head.body_model = "):
         hook.before_run(fake_runner(cfg_with(body_model=OTHER), body, body))
-    for stage, name in (('before_train', 'val_evaluator'), ('before_val', 'val_evaluator'),
-                        ('before_test', 'test_evaluator')):
+    for stage, name in (('before_train', 'val_evaluator'), ('before_val', 'val_evaluator'), ('before_test',
+                                                                                             'test_evaluator')):
         getattr(MeshModelCheckHook(), stage)(fake_runner(cfg_with(), body, copy.deepcopy(body)))
         with pytest.raises(ValueError, match=f'the {name} metric SimpleNamespace use different body models .class'):
             getattr(MeshModelCheckHook(), stage)(fake_runner(cfg_with(), body, nn.Linear(2, 2)))
