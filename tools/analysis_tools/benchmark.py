@@ -39,7 +39,6 @@ import argparse
 import contextlib
 import ctypes
 import os
-import statistics
 import sys
 import threading
 import time
@@ -55,6 +54,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import pointhmr  # noqa: E402,F401  (registers the modules, applies the CPU compatibility fixes)
 from pointhmr.models.layers import plain_inference  # noqa: E402
 from pointhmr.models.official_reference import reference_from_model  # noqa: E402
+from pointhmr.utils.timing import device_synchronizer, time_interleaved  # noqa: E402
 
 INPUT_SIZE = 224
 
@@ -289,25 +289,10 @@ class PeakMemory:
             self.peak_mib = (max(self._max, self._read()) - self._base) / 2**20
 
 
-def time_interleaved(calls: Dict[str, Callable[[], object]], iters: int, warmup: int,
-                     device: torch.device) -> Dict[str, Tuple[float, float]]:
-    """Median (wall seconds, process CPU seconds) per call; the implementations alternate so load changes hit all."""
-    for _ in range(warmup):
-        for call in calls.values():
-            call()
-    wall: Dict[str, List[float]] = {name: [] for name in calls}
-    cpu: Dict[str, List[float]] = {name: [] for name in calls}
-    for _ in range(iters):
-        for name, call in calls.items():
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            start_wall, start_cpu = time.perf_counter(), time.process_time()
-            call()
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            wall[name].append(time.perf_counter() - start_wall)
-            cpu[name].append(time.process_time() - start_cpu)
-    return {name: (statistics.median(wall[name]), statistics.median(cpu[name])) for name in calls}
+def time_interleaved_on(calls: Dict[str, Callable[[], object]], iters: int, warmup: int,
+                        device: torch.device) -> Dict[str, Tuple[float, float]]:
+    """:func:`pointhmr.utils.timing.time_interleaved` with ``device``'s synchronisation."""
+    return time_interleaved(calls, iters, warmup, device_synchronizer(device))
 
 
 def peak_memory_of(call: Callable[[], object], device: torch.device) -> float:
@@ -371,11 +356,13 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
         deploy(subject.net)
     with torch.inference_mode():
         x = images(latency_batch)
-        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup, device)
+        timed = time_interleaved_on({n: partial(s.infer, x)
+                                     for n, s in subjects.items()}, args.iters, args.warmup, device)
         for name, (wall, cpu) in timed.items():
             results[name]['latency_ms'], results[name]['latency_cpu_ms'] = 1e3 * wall, 1e3 * cpu
         x = images(throughput_batch)
-        timed = time_interleaved({n: partial(s.infer, x) for n, s in subjects.items()}, args.iters, args.warmup, device)
+        timed = time_interleaved_on({n: partial(s.infer, x)
+                                     for n, s in subjects.items()}, args.iters, args.warmup, device)
         for name, (wall, _) in timed.items():
             results[name]['throughput'] = throughput_batch / wall
             results[name]['infer_peak_mib'] = peak_memory_of(partial(subjects[name].infer, x), device)
@@ -392,7 +379,7 @@ def measure(subjects: Dict[str, Subject], args: argparse.Namespace, device: torc
         steps[name] = partial(_train_step, optimizer, partial(_surrogate_of, subject.net), x)
         if subject.loss_of is not None:
             steps[f'{name}:loss'] = partial(_train_step, optimizer, subject.loss_of, x)
-    timed = time_interleaved(steps, args.iters, args.warmup, device)
+    timed = time_interleaved_on(steps, args.iters, args.warmup, device)
     for key, (wall, _) in timed.items():
         name, _, kind = key.partition(':')
         results[name]['train_step_loss_s' if kind else 'train_step_s'] = wall
@@ -482,8 +469,8 @@ def measure_speedup(model: nn.Module,
             reference.eval()
             x = images(batch)
             with torch.inference_mode():
-                timed = time_interleaved(dict(ours=partial(ours_infer, x), official=partial(reference, x)), args.iters,
-                                         args.warmup, device)
+                timed = time_interleaved_on(dict(ours=partial(ours_infer, x), official=partial(reference, x)),
+                                            args.iters, args.warmup, device)
             rows.append(
                 dict(mode='inference',
                      batch=batch,
@@ -496,7 +483,7 @@ def measure_speedup(model: nn.Module,
         x, samples = images(batch), synthetic_data_samples(batch, seed=args.seed)
         steps = dict(ours=_TrainStep(model, model.loss, x, samples, device, args.amp),
                      official=_TrainStep(reference, reference.loss, x, samples, device))
-        timed = time_interleaved(steps, args.iters, args.warmup, device)
+        timed = time_interleaved_on(steps, args.iters, args.warmup, device)
         row = dict(mode='training step',
                    batch=batch,
                    threads=args.train_threads,

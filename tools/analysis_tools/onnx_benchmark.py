@@ -12,11 +12,10 @@ vertex difference between the two is printed too (not with ``--onnx`` and random
 """
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -44,30 +43,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def time_interleaved(calls: Dict[str, Callable[[], object]], iters: int, warmup: int,
-                     synchronize: Callable[[], None]) -> Dict[str, Tuple[float, float]]:
-    """Median (wall seconds, process CPU seconds) per call, the calls alternating."""
-    for _ in range(warmup):
-        for call in calls.values():
-            call()
-    wall: Dict[str, List[float]] = {name: [] for name in calls}
-    cpu: Dict[str, List[float]] = {name: [] for name in calls}
-    for _ in range(iters):
-        for name, call in calls.items():
-            synchronize()
-            start_wall, start_cpu = time.perf_counter(), time.process_time()
-            call()
-            synchronize()
-            wall[name].append(time.perf_counter() - start_wall)
-            cpu[name].append(time.process_time() - start_cpu)
-    return {name: (statistics.median(wall[name]), statistics.median(cpu[name])) for name in calls}
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     import pointhmr  # noqa: F401  (registers the components)
     from pointhmr.deployment.onnx_export import build_model_for_export, export_onnx
     from pointhmr.deployment.ort_backend import create_session
+    from pointhmr.utils.timing import device_synchronizer, time_interleaved
     torch.set_num_threads(args.threads)
     device = torch.device('cuda' if args.device.startswith('cuda') else 'cpu')
     model, cfg, config_name = build_model_for_export(args.config, args.checkpoint)
@@ -89,10 +70,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if callable(getattr(model, 'switch_to_deploy', None)):
             model.switch_to_deploy()
 
-        def synchronize() -> None:
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-
+        synchronize = device_synchronizer(device)
         print(f'{config_name}, {args.threads} thread(s), device {args.device}, torch {torch.__version__}, '
               f'onnxruntime {__import__("onnxruntime").__version__}')
         print('| batch | PyTorch eager fast path | onnxruntime | speed-up (wall) | speed-up (CPU time) | '
