@@ -1,6 +1,7 @@
 """The transformer of PointHMR (official "MeshRegressor", official behaviour §1.7/1.9): 4 stacks and output layers."""
 from typing import Optional, Sequence, Tuple
 
+import torch
 from torch import Tensor, nn
 
 from ..layers import TransformerEncoderStack
@@ -20,6 +21,8 @@ class MeshRegressor(nn.Module):
         num_layers: layers per stack, an int or 4 ints.
         num_grid_tokens: grid tokens between the camera token and the joint tokens (49).
         dropout: dropout of every layer.
+        camera_init: None (official: PyTorch's default init) or ``(s, tx, ty)``, the initial bias of ``cam_predictor``
+            so the camera starts near a crop's scale (a hand crop needs s ~ 8, a body ~ 1).
     """
 
     def __init__(self,
@@ -29,7 +32,8 @@ class MeshRegressor(nn.Module):
                  feedforward_channels: Sequence[int] = (1024, 512),
                  num_layers=2,
                  num_grid_tokens: int = 49,
-                 dropout: float = 0.1) -> None:
+                 dropout: float = 0.1,
+                 camera_init: Optional[Sequence[float]] = None) -> None:
         super().__init__()
         if isinstance(num_layers, int):
             num_layers = (num_layers, ) * 4
@@ -52,6 +56,11 @@ class MeshRegressor(nn.Module):
         self.transformer_4 = TransformerEncoderStack(num_layers[3], final_norm=True, **narrow)
         self.xyz_regressor = nn.Linear(reduced_dims, 3)
         self.cam_predictor = nn.Linear(reduced_dims, 3)
+        if camera_init is not None:
+            if len(camera_init) != 3:
+                raise ValueError(f'MeshRegressor: camera_init must be (s, tx, ty), got {camera_init}')
+            with torch.no_grad():
+                self.cam_predictor.bias.copy_(torch.as_tensor([float(c) for c in camera_init]))
 
     @property
     def stacks(self) -> Tuple[TransformerEncoderStack, ...]:

@@ -74,6 +74,11 @@ class ProgressiveMaskTransformerHead(BaseHead):
             weak-perspective camera mapping the ground-truth mesh's joints onto the 2D labels; samples whose labels
             cannot fix one fall back to the predicted camera). The light CPU config uses ``'ground_truth'``: with an
             untrained backbone its point targets are right from the first step.
+        camera_init: None (official) or ``(s, tx, ty)``: the initial camera bias (:class:`MeshRegressor`); hand crops
+            need s ~ 8, which the default init reaches only after many steps.
+        template_offsets: False (official: joints and vertices regressed directly) or True: the outputs are offsets
+            from the mesh model's centred zero-pose joints / token-level vertices, and the xyz regressor starts at zero,
+            so training starts from that smooth mean mesh.
         decoder: keypoint codec mapping normalised crop coordinates to crop pixels.
         init_cfg: mmengine init config (``None`` = PyTorch default init, as the official code).
     """
@@ -95,6 +100,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  body_model: ConfigType = dict(type='SMPLBodyModel'),
                  loss_weights: Optional[Dict[str, float]] = None,
                  heatmap_camera: str = 'predicted',
+                 camera_init: Optional[Sequence[float]] = None,
+                 template_offsets: bool = False,
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -138,7 +145,14 @@ class ProgressiveMaskTransformerHead(BaseHead):
                                          feedforward_channels=feedforward_channels,
                                          num_layers=num_layers,
                                          num_grid_tokens=num_grid_tokens,
-                                         dropout=dropout)
+                                         dropout=dropout,
+                                         camera_init=camera_init)
+        self.template_offsets = bool(template_offsets)
+        if self.template_offsets:
+            self.register_buffer('template_xyz', self._template_xyz(), persistent=False)
+            # start exactly at the template: the default init's offsets (about 0.5 m per point) would crumple it
+            nn.init.zeros_(self.transformer.xyz_regressor.weight)
+            nn.init.zeros_(self.transformer.xyz_regressor.bias)
 
         self.hops = None if hops is None else tuple(hops)
         self._register_attention_masks(self.body_model.sampler)
@@ -154,6 +168,16 @@ class ProgressiveMaskTransformerHead(BaseHead):
                              f'persistent buffers ({sorted(set(state))[:5]}...); register its arrays with '
                              'register_buffer(..., persistent=False) so checkpoints hold only the network')
         return body
+
+    @torch.no_grad()
+    def _template_xyz(self) -> Tensor:
+        """(J + N, 3): the mesh model's joints and token-level vertices at zero pose and shape, centred as the
+        ground truth (:meth:`ground_truth_meshes`), the origin of ``template_offsets`` predictions."""
+        body = self.body_model
+        vertices = body.center(body(torch.zeros(1, body.num_pose_params), torch.zeros(1, body.num_betas)))
+        joints = body.keypoints(vertices)[:, list(body.joint_indices)]
+        coarse = body.sampler.downsample(vertices, 0, body.token_level)
+        return torch.cat((joints, coarse), dim=1)[0].float()
 
     def _register_attention_masks(self, sampler) -> None:
         """One (L, L) bool mask per stack (True = blocked), as non-persistent buffers ``attention_mask_{1..4}``, and
@@ -231,6 +255,8 @@ class ProgressiveMaskTransformerHead(BaseHead):
         content = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
         position = self.token_position_embed.weight[None].expand(batch, -1, -1)
         camera, xyz = self.transformer(torch.cat((content, position), dim=2), self.attention_biases)
+        if self.template_offsets:
+            xyz = xyz + self.template_xyz.to(xyz.dtype)
         joints, vertices_coarse = xyz[:, :self.num_joints], xyz[:, self.num_joints:]
         levels = (vertices_coarse, ) + self.upsample_vertices(vertices_coarse)
         outputs = dict(camera=camera, joints=joints)
