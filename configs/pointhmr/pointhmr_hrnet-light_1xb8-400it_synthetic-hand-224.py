@@ -3,9 +3,9 @@
 #   python tools/train.py configs/pointhmr/pointhmr_hrnet-light_1xb8-400it_synthetic-hand-224.py
 # At the end MeanPoseBaselineHook tests the final model on the held-out split and prints it next to the mean-hand
 # baseline (the training set's mean wrist-centred joints / mesh for every test image). Measured (2000 / 200 images, seed
-# 0, 2 shared CPU cores, about 15 minutes): MPJPE 36.8 / MPVPE 35.3 mm against the mean hand's 54.8 / 48.7
-# (wrist-aligned: orientation and overall shape are learned), but PA-MPJPE 22.1 / PA-MPVPE 22.0 against 20.1 / 13.8 (the
-# finger articulation is not learned yet in this budget); see the README.
+# 0, 2 CPU cores, about 5 minutes): MPJPE 35.3 / MPVPE 37.8 mm against the mean hand's 54.7 / 53.1
+# (wrist-aligned: orientation and overall shape are learned), but PA-MPJPE 20.3 / PA-MPVPE 24.9 against 20.0 / 19.6 (the
+# finger articulation is not learned yet in this budget and the mesh is crumpled); see the README.
 # Same model and loss settings as the light synthetic body config (fitted-camera heatmap targets, heatmap weight 1000,
 # 56 x 56 loss heatmap, no dropout), with the MANO hand: 21 joint tokens, 195 vertex tokens (266 tokens), 195 -> 778,
 # the two vertex levels weighted 0.5 / 0.5 (METRO's hand recipe) and the 2D joint terms weighted 1 instead of 100: a
