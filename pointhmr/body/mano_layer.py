@@ -20,7 +20,7 @@ from ..utils.typing import PathLike
 from .joints import HAND21_NAMES, HAND21_ROOT, MANO21_TO_HAND21, NUM_HAND21, NUM_MANO_JOINTS
 from .mesh_sampler import MeshSampler
 from .safe_pickle import load_smpl_pickle
-from .smpl_layer import _freeze_buffers
+from .smpl_layer import _freeze_buffers, resolve_companion
 from .synthetic_hand import default_hand_files
 
 #: file names searched for inside a ``model_path`` folder (also in its ``mano/`` and ``models/`` sub-folders)
@@ -50,22 +50,6 @@ def _resolve_model_file(model_path: PathLike) -> str:
     if not os.path.isfile(path):
         raise FileNotFoundError(f'MANO model file not found: {path}. {_DOWNLOAD_HINT}')
     return path
-
-
-def _resolve_sampler_file(path: Optional[PathLike], model_file: str) -> str:
-    if path is not None:
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'MANO mesh down-sampling file not found: {path} (argument mesh_sampler_path)')
-        return path
-    folder = os.path.dirname(os.path.abspath(model_file))
-    for name in MANO_SAMPLER_FILE_NAMES:
-        candidate = os.path.join(folder, name)
-        if os.path.isfile(candidate):
-            return candidate
-    raise FileNotFoundError(f'mesh_sampler_path is None and no {" / ".join(MANO_SAMPLER_FILE_NAMES)} lies next to '
-                            f'{model_file}; pass mesh_sampler_path (METRO / PointHMR ship mano_downsampling.npz in '
-                            'src/modeling/data/) or leave model_path=None too to use the synthetic hand.')
 
 
 @MODELS.register_module()
@@ -112,7 +96,8 @@ class MANOHandModel(nn.Module):
             mesh_sampler_path = mesh_sampler_path or defaults['mesh_sampler_path']
         else:
             model_file = _resolve_model_file(model_path)
-        sampler_file = _resolve_sampler_file(mesh_sampler_path, model_file)
+        sampler_file = resolve_companion(mesh_sampler_path, model_file, MANO_SAMPLER_FILE_NAMES,
+                                         'MANO mesh down-sampling file', 'mesh_sampler_path')
         self.model_file = model_file
         self.flat_hand_mean = bool(flat_hand_mean)
 

@@ -44,8 +44,8 @@ def _resolve_model_file(model_path: PathLike, gender: str) -> str:
     return path
 
 
-def _resolve_companion(path: Optional[PathLike], model_file: str, names: List[str], what: str, arg: str) -> str:
-    """``path`` if given, else a file named like ``names`` next to the SMPL model file."""
+def resolve_companion(path: Optional[PathLike], model_file: str, names: List[str], what: str, arg: str) -> str:
+    """``path`` if given, else a file named like ``names`` next to the (SMPL or MANO) model file."""
     if path is not None:
         path = os.fspath(path)
         if not os.path.isfile(path):
@@ -58,7 +58,7 @@ def _resolve_companion(path: Optional[PathLike], model_file: str, names: List[st
             return candidate
     raise FileNotFoundError(f'{arg} is None and no {what} ({" / ".join(names)}) lies next to {model_file}; pass {arg} '
                             '(METRO / PointHMR ship it in src/modeling/data/) or leave model_path=None too to use the '
-                            'synthetic body.')
+                            'embedded synthetic model.')
 
 
 def _freeze_buffers(module: nn.Module) -> None:
@@ -100,10 +100,10 @@ class SMPLBodyModel(SMPLMeshInterface, nn.Module):
             mesh_sampler_path = mesh_sampler_path or defaults['mesh_sampler_path']
         else:
             model_file = _resolve_model_file(model_path, gender)
-        regressor_file = _resolve_companion(h36m_regressor_path, model_file, H36M_REGRESSOR_FILE_NAMES,
-                                            'H36M joint regressor', 'h36m_regressor_path')
-        sampler_file = _resolve_companion(mesh_sampler_path, model_file, MESH_SAMPLER_FILE_NAMES,
-                                          'mesh down-sampling file', 'mesh_sampler_path')
+        regressor_file = resolve_companion(h36m_regressor_path, model_file, H36M_REGRESSOR_FILE_NAMES,
+                                           'H36M joint regressor', 'h36m_regressor_path')
+        sampler_file = resolve_companion(mesh_sampler_path, model_file, MESH_SAMPLER_FILE_NAMES,
+                                         'mesh down-sampling file', 'mesh_sampler_path')
         self.model_file = model_file
 
         data = load_smpl_pickle(model_file)
