@@ -13,14 +13,13 @@ import numpy as np
 import smplx
 import torch
 from mmpose.registry import MODELS
-from smplx.lbs import lbs
 from torch import nn
 
 from ..utils.typing import PathLike
 from .joints import HAND21_NAMES, HAND21_ROOT, MANO21_TO_HAND21, NUM_HAND21, NUM_MANO_JOINTS
 from .mesh_sampler import MeshSampler
 from .safe_pickle import load_smpl_pickle
-from .smpl_layer import _freeze_buffers, resolve_companion
+from .smpl_layer import _freeze_buffers, resolve_companion, skin_layer
 from .synthetic_hand import default_hand_files
 
 #: file names searched for inside a ``model_path`` folder (also in its ``mano/`` and ``models/`` sub-folders)
@@ -167,30 +166,12 @@ class MANOHandModel(nn.Module):
         return self.mano.pose_mean[3:]
 
     def _skin(self, pose: torch.Tensor, betas: torch.Tensor):
-        if pose.dim() == 4 and pose.shape[1:] == (NUM_MANO_JOINTS, 3, 3):
-            pose2rot = False
-        elif pose.dim() == 2 and pose.shape[1] == self.num_pose_params:
-            pose2rot = True
-        else:
-            raise ValueError(f'pose must be (B, {self.num_pose_params}) axis-angle or (B, {NUM_MANO_JOINTS}, 3, 3) '
-                             f'rotation matrices, got {tuple(pose.shape)}')
-        if betas.dim() != 2 or betas.shape[0] != pose.shape[0] or betas.shape[1] > self.num_betas:
-            raise ValueError(f'betas must be (B, <= {self.num_betas}) with B = {pose.shape[0]}, got '
-                             f'{tuple(betas.shape)}')
-        dtype = pose.dtype if pose.is_floating_point() else torch.float32
-        pose = pose.to(dtype)
-        if pose2rot:
-            pose = pose + self.mano.pose_mean.to(dtype)
-        mano = self.mano
-        return lbs(betas.to(dtype),
-                   pose,
-                   mano.v_template.to(dtype),
-                   mano.shapedirs[:, :, :betas.shape[1]].to(dtype),
-                   mano.posedirs.to(dtype),
-                   mano.J_regressor.to(dtype),
-                   mano.parents,
-                   mano.lbs_weights.to(dtype),
-                   pose2rot=pose2rot)
+        return skin_layer(self.mano,
+                          pose,
+                          betas,
+                          num_joints=NUM_MANO_JOINTS,
+                          num_betas=self.num_betas,
+                          pose_offset=self.mano.pose_mean)
 
     def forward(self, pose: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         """Vertices ``(B, 778, 3)`` in metres (no translation).

@@ -67,6 +67,42 @@ def _freeze_buffers(module: nn.Module) -> None:
         child._non_persistent_buffers_set.update(child._buffers.keys())
 
 
+def skin_layer(layer: nn.Module,
+               pose: torch.Tensor,
+               betas: torch.Tensor,
+               num_joints: int,
+               num_betas: int,
+               pose_offset: Optional[torch.Tensor] = None):
+    """Check ``pose`` / ``betas`` and run smplx's linear blend skinning with the arrays of an smplx ``layer``
+    (SMPL or MANO) -> (vertices (B, V, 3), joints (B, num_joints, 3)).
+
+    ``pose`` is ``(B, 3 * num_joints)`` axis-angle (``pose_offset`` added, e.g. MANO's mean hand) or
+    ``(B, num_joints, 3, 3)`` rotation matrices (used as they are); ``betas`` is ``(B, <= num_betas)``.
+    """
+    if pose.dim() == 4 and pose.shape[1:] == (num_joints, 3, 3):
+        pose2rot = False
+    elif pose.dim() == 2 and pose.shape[1] == 3 * num_joints:
+        pose2rot = True
+    else:
+        raise ValueError(f'pose must be (B, {3 * num_joints}) axis-angle or (B, {num_joints}, 3, 3) rotation matrices, '
+                         f'got {tuple(pose.shape)}')
+    if betas.dim() != 2 or betas.shape[0] != pose.shape[0] or betas.shape[1] > num_betas:
+        raise ValueError(f'betas must be (B, <= {num_betas}) with B = {pose.shape[0]}, got {tuple(betas.shape)}')
+    dtype = pose.dtype if pose.is_floating_point() else torch.float32
+    pose = pose.to(dtype)
+    if pose2rot and pose_offset is not None:
+        pose = pose + pose_offset.to(dtype)
+    return lbs(betas.to(dtype),
+               pose,
+               layer.v_template.to(dtype),
+               layer.shapedirs[:, :, :betas.shape[1]].to(dtype),
+               layer.posedirs.to(dtype),
+               layer.J_regressor.to(dtype),
+               layer.parents,
+               layer.lbs_weights.to(dtype),
+               pose2rot=pose2rot)
+
+
 @MODELS.register_module()
 class SMPLBodyModel(SMPLMeshInterface, nn.Module):
     """SMPL-format body model with the H36M-17 regressor and the 6890 / 1723 / 431 mesh sampler.
@@ -141,27 +177,7 @@ class SMPLBodyModel(SMPLMeshInterface, nn.Module):
         return int(self.smpl.shapedirs.shape[-1])
 
     def _skin(self, pose: torch.Tensor, betas: torch.Tensor):
-        if pose.dim() == 4 and pose.shape[1:] == (24, 3, 3):
-            pose2rot = False
-        elif pose.dim() == 2 and pose.shape[1] == 72:
-            pose2rot = True
-        else:
-            raise ValueError(f'pose must be (B, 72) axis-angle or (B, 24, 3, 3) rotation matrices, got '
-                             f'{tuple(pose.shape)}')
-        if betas.dim() != 2 or betas.shape[0] != pose.shape[0] or betas.shape[1] > self.num_betas:
-            raise ValueError(f'betas must be (B, <= {self.num_betas}) with B = {pose.shape[0]}, got '
-                             f'{tuple(betas.shape)}')
-        dtype = pose.dtype if pose.is_floating_point() else torch.float32
-        smpl = self.smpl
-        return lbs(betas.to(dtype),
-                   pose.to(dtype),
-                   smpl.v_template.to(dtype),
-                   smpl.shapedirs[:, :, :betas.shape[1]].to(dtype),
-                   smpl.posedirs.to(dtype),
-                   smpl.J_regressor.to(dtype),
-                   smpl.parents,
-                   smpl.lbs_weights.to(dtype),
-                   pose2rot=pose2rot)
+        return skin_layer(self.smpl, pose, betas, num_joints=24, num_betas=self.num_betas)
 
     def forward(self, pose: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         """Vertices ``(B, V, 3)`` in metres (no translation) from axis-angle ``pose (B, 72)`` or rotation matrices
