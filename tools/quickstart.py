@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = 'configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 #: bodies of the synthetic dataset turn at most this many degrees from facing the camera (make_synthetic_dataset.py)
 MAX_TURN = 60.0
+#: summary format per metric (decimals, unit); the rest are errors in millimetres
+UNITS = {'EdgeErr%': (1, ' %'), 'NormalCos': (3, ''), 'F@5mm': (3, ''), 'F@15mm': (3, '')}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,7 +117,9 @@ def main(argv=None) -> None:
         for key, value in numbers['model'].items():
             name = key.split('/')[-1]
             if name in numbers['baseline']:
-                print(f'  {name:>9}: model {value:8.1f} mm   mean-pose baseline {numbers["baseline"][name]:8.1f} mm')
+                digits, unit = UNITS.get(name, (1, ' mm'))
+                print(f'  {name:>9}: model {value:8.{digits}f}{unit}   mean-pose baseline '
+                      f'{numbers["baseline"][name]:8.{digits}f}{unit}')
     print(f'  checkpoint: {checkpoint}\n  rendered results: {work_dir / "results"}')
 
 

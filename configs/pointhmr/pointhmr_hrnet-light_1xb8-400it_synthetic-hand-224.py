@@ -81,7 +81,11 @@ val_dataloader = dict(batch_size=16,
                                    test_mode=True,
                                    pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='MeshMetric', body_model=body_model, fscore_thresholds_mm=(5, 15), prefix='mesh')
+val_evaluator = dict(type='MeshMetric',
+                     body_model=body_model,
+                     fscore_thresholds_mm=(5, 15),
+                     surface_metrics=True,
+                     prefix='mesh')
 test_evaluator = val_evaluator
 
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))

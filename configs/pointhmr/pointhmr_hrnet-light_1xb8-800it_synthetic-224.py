@@ -68,7 +68,7 @@ val_dataloader = dict(batch_size=16,
                                    test_mode=True,
                                    pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='MeshMetric', body_model=_base_.body_model, prefix='mesh')
+val_evaluator = dict(type='MeshMetric', body_model=_base_.body_model, surface_metrics=True, prefix='mesh')
 test_evaluator = val_evaluator
 visualizer = dict(body_model=_base_.body_model)
 

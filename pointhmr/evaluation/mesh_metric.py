@@ -40,6 +40,7 @@ from pointhmr.body.joints import H36M_PELVIS, H36M_TO_J14, J14_L_HIP, J14_R_HIP,
 from pointhmr.utils.arrays import to_numpy
 from .freihand_submission import write_freihand_submission
 from .procrustes import procrustes_align, reconstruction_error
+from .surface_quality import surface_errors
 
 #: metric names (without prefix) in the order they are reported
 METRIC_NAMES = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE')
@@ -156,6 +157,9 @@ class MeshMetric(BaseMetric):
             It is built lazily on first use.
         fscore_thresholds_mm: thresholds (mm) of the F-scores of the Procrustes-aligned vertices (FreiHAND: (5, 15));
             empty = none.
+        surface_metrics: also ``EdgeErr%`` (mean relative edge-length error of the predicted mesh against the
+            ground-truth mesh, percent) and ``NormalCos`` (mean cosine of their face normals)
+            (:mod:`pointhmr.evaluation.surface_quality`); samples with SMPL only.
         outfile_prefix: when set, :meth:`compute_metrics` writes FreiHAND's submission ``<prefix>pred.json`` (and
             ``<prefix>pred.zip``): per sample in dataset order the root-centred keypoints and vertices in metres.
         prefix: prefix of the metric keys (default ``'mesh'``).
@@ -166,6 +170,7 @@ class MeshMetric(BaseMetric):
     def __init__(self,
                  body_model: Union[dict, nn.Module] = dict(type='SMPLBodyModel'),
                  fscore_thresholds_mm: Sequence[float] = (),
+                 surface_metrics: bool = False,
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -176,6 +181,7 @@ class MeshMetric(BaseMetric):
         if any(not np.isfinite(t) or t <= 0 for t in thresholds):
             raise ValueError(f'MeshMetric: fscore_thresholds_mm must be positive millimetres, got {thresholds}')
         self.fscore_thresholds_mm: Tuple[float, ...] = thresholds
+        self.surface_metrics = bool(surface_metrics)
         self.outfile_prefix = outfile_prefix
         self._body_model_cfg = body_model
         self._body_model: Optional[nn.Module] = body_model if isinstance(body_model, nn.Module) else None
@@ -248,6 +254,7 @@ class MeshMetric(BaseMetric):
         num = len(data_samples)
         mpvpe, pa_mpvpe = np.full(num, np.nan), np.full(num, np.nan)
         fscores = np.full((num, len(self.fscore_thresholds_mm)), np.nan)
+        edge_error, normal_cos = np.full(num, np.nan), np.full(num, np.nan)
         if has_smpl.any():
             gt_vertices = self._gt_vertices(np.stack(poses), np.stack(betas))
             if gt_vertices.shape[1] != pred_vertices.shape[1]:
@@ -259,6 +266,9 @@ class MeshMetric(BaseMetric):
             if self.fscore_thresholds_mm:
                 fscores[has_smpl] = aligned_fscores(pred_vertices[has_smpl], gt_vertices,
                                                     [t / 1000.0 for t in self.fscore_thresholds_mm])
+            if self.surface_metrics:
+                surface = surface_errors(pred_vertices[has_smpl], gt_vertices, model.faces)
+                edge_error[has_smpl], normal_cos[has_smpl] = surface['edge_error'], surface['normal_cos']
         for i in range(num):
             result = dict(has_3d=bool(has_3d[i]),
                           has_smpl=bool(has_smpl[i]),
@@ -268,6 +278,8 @@ class MeshMetric(BaseMetric):
                           pa_mpvpe=float(pa_mpvpe[i]))
             if self.fscore_thresholds_mm:
                 result['fscores'] = [float(f) for f in fscores[i]]
+            if self.surface_metrics:
+                result.update(edge_error=float(edge_error[i]), normal_cos=float(normal_cos[i]))
             if self.outfile_prefix is not None:
                 metainfo = _field(data_samples[i], 'metainfo') or data_samples[i]
                 index = _field(metainfo, 'id')
@@ -292,6 +304,9 @@ class MeshMetric(BaseMetric):
             metrics['PA-MPVPE'] = 1000.0 * float(np.mean([r['pa_mpvpe'] for r in with_smpl]))
             for column, threshold in enumerate(self.fscore_thresholds_mm):
                 metrics[f'F@{threshold:g}mm'] = float(np.mean([r['fscores'][column] for r in with_smpl]))
+            if self.surface_metrics:
+                metrics['EdgeErr%'] = 100.0 * float(np.mean([r['edge_error'] for r in with_smpl]))
+                metrics['NormalCos'] = float(np.mean([r['normal_cos'] for r in with_smpl]))
         if self.outfile_prefix is not None:
             indices = [r['index'] for r in results]
             if all(index is not None for index in indices):

@@ -13,6 +13,7 @@ from torch import nn
 
 from pointhmr.body.mesh_model import SMPLMeshInterface
 from pointhmr.evaluation.mesh_metric import aligned_fscores, center_joints, joint_errors, label_joints, vertex_errors
+from pointhmr.evaluation.surface_quality import surface_errors
 
 DatasetLike = Union[BaseDataset, dict]
 
@@ -49,12 +50,12 @@ def _centred_meshes(body_model: nn.Module, pose: np.ndarray, betas: np.ndarray, 
     return np.concatenate(meshes)
 
 
-def mean_pose_baseline(
-    train_dataset: DatasetLike,
-    test_dataset: DatasetLike,
-    body_model: Optional[Union[dict, nn.Module]] = None,
-    max_samples: Optional[int] = None,
-    fscore_thresholds_mm: Sequence[float] = ()) -> Dict[str, float]:
+def mean_pose_baseline(train_dataset: DatasetLike,
+                       test_dataset: DatasetLike,
+                       body_model: Optional[Union[dict, nn.Module]] = None,
+                       max_samples: Optional[int] = None,
+                       fscore_thresholds_mm: Sequence[float] = (),
+                       surface_metrics: bool = False) -> Dict[str, float]:
     """Errors (mm) of predicting the training mean for every test sample, with MeshMetric's protocol.
 
     Args:
@@ -64,6 +65,7 @@ def mean_pose_baseline(
             its joint sets are used for the joints (None = SMPL's: J24 labels, J14 joints, mid-hip alignment).
         max_samples: use at most this many items of each split.
         fscore_thresholds_mm: also ``F@<t>mm`` of the mean mesh (Procrustes-aligned, as :class:`MeshMetric`).
+        surface_metrics: also ``EdgeErr%`` and ``NormalCos`` of the mean mesh (as :class:`MeshMetric`).
 
     Returns:
         ``MPJPE`` and ``PA-MPJPE`` (the mean of the root-aligned training joints: J14 mid-hip for SMPL), ``MPVPE`` and
@@ -95,18 +97,22 @@ def mean_pose_baseline(
             fscores = aligned_fscores(np.broadcast_to(mean_mesh, gt_meshes.shape), gt_meshes,
                                       [t / 1000.0 for t in fscore_thresholds_mm]).mean(axis=0)
             result.update({f'F@{t:g}mm': float(f) for t, f in zip(fscore_thresholds_mm, fscores)})
+        if surface_metrics:
+            surface = surface_errors(np.broadcast_to(mean_mesh, gt_meshes.shape), gt_meshes, body_model.faces)
+            result['EdgeErr%'] = 100 * float(surface['edge_error'].mean())
+            result['NormalCos'] = float(surface['normal_cos'].mean())
     return result
 
 
 def format_baseline_comparison(
     model_metrics: Dict[str, float],
     baseline: Dict[str, float],
-    names: Sequence[str] = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE', 'F@5mm', 'F@15mm')
+    names: Sequence[str] = ('MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE', 'F@5mm', 'F@15mm', 'EdgeErr%', 'NormalCos')
 ) -> str:
     """A small text table ``metric | model | mean-pose baseline`` (model keys may carry a ``prefix/``; errors in mm,
-    F-scores as fractions)."""
+    F-scores and NormalCos as fractions, EdgeErr% in percent)."""
     unprefixed = {key.split('/')[-1]: value for key, value in model_metrics.items()}
-    lines = [f'{"metric":<10} {"model (mm)":>12} {"mean-pose baseline (mm)":>25}']
+    lines = [f'{"metric":<10} {"model":>12} {"mean-pose baseline":>25}']
     for name in names:
         if name in unprefixed or name in baseline:
             model_value = f'{unprefixed[name]:.2f}' if name in unprefixed else '-'

@@ -14,6 +14,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from pointhmr.body.mesh_geometry import face_normals
+
 ColorLike = Union[Sequence[float], np.ndarray]
 
 #: light-blue mesh colour (RGB, 0-1), as in the official demo
@@ -40,12 +42,6 @@ def _check_mesh(vertices: np.ndarray, faces: np.ndarray, name: str) -> Tuple[np.
         raise ValueError(f'faces index vertices 0..{len(vertices) - 1} but contain {faces.min()}..{faces.max()}; '
                          'pass the faces of this mesh (e.g. the full 6890-vertex SMPL faces for 6890 vertices)')
     return vertices, faces.astype(np.int64)
-
-
-def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unnormalised face normals ``(v1 - v0) x (v2 - v0)`` (F, 3); their length is twice the face area."""
-    tri = vertices[faces]
-    return np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

@@ -22,6 +22,8 @@ class LinearBodyModel(SMPLMeshInterface, nn.Module):
         weights = rng.uniform(0, 1, (17, num_vertices)) * (rng.uniform(0, 1, (17, num_vertices)) < 0.2)
         weights[:, 0] += 1e-3
         self.register_buffer('regressor', torch.tensor(weights / weights.sum(1, keepdims=True), dtype=torch.float64))
+        #: a strip of triangles over consecutive vertices (the surface metrics need faces)
+        self.faces = np.stack([np.arange(num_vertices - 2) + k for k in range(3)], axis=1)
 
     def forward(self, pose: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         offsets = pose.to(self.template) @ self.pose_dirs + betas.to(self.template) @ self.beta_dirs

@@ -65,7 +65,8 @@ def test_training_writes_checkpoints_and_baseline_report(first_run):
     assert not any('.tmp-' in n for n in names)
     import json
     report = json.loads((first_run / 'mean_pose_baseline.json').read_text())
-    assert set(report['baseline']) == {'MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE'}
+    assert set(report['baseline']) == {'MPJPE', 'PA-MPJPE', 'MPVPE', 'PA-MPVPE', 'EdgeErr%', 'NormalCos'}
+    assert 0 <= report['model']['mesh/EdgeErr%'] and -1 <= report['model']['mesh/NormalCos'] <= 1
     assert report['model']['mesh/PA-MPJPE'] > 0 and report['baseline']['PA-MPJPE'] > 0
 
 

@@ -95,3 +95,16 @@ def test_baseline_without_body_model_and_without_3d_labels():
         mean_pose_baseline(ListDataset(make_items(rng, 4, has_3d=0.0)), ListDataset(make_items(rng, 2)))
     table = format_baseline_comparison({'mesh/PA-MPJPE': 12.5}, result)
     assert 'PA-MPJPE' in table and '12.50' in table and f'{result["MPJPE"]:.2f}' in table
+
+
+def test_baseline_surface_figures_of_the_mean_mesh():
+    rng = np.random.default_rng(0)
+    body = ScaledTemplateBody()
+    body.faces = np.stack([np.arange(38) + k for k in range(3)], axis=1)
+    train = make_items(rng, 4, scale_betas=np.zeros(4))
+    test = make_items(rng, 2, scale_betas=[0.5, 0.5])  # every edge 1.5x as long as the mean mesh's: error 1/3
+    result = mean_pose_baseline(ListDataset(train), ListDataset(test), body_model=body, surface_metrics=True)
+    assert result['EdgeErr%'] == pytest.approx(100 / 3, rel=1e-5)
+    assert result['NormalCos'] == pytest.approx(1.0)  # scaling keeps every face's orientation
+    table = format_baseline_comparison({'mesh/EdgeErr%': 10.0}, result)
+    assert 'EdgeErr%' in table and '33.33' in table and 'NormalCos' in table

@@ -49,7 +49,8 @@ class MeanPoseBaselineHook(Hook):
                                       test_loop.dataloader.dataset,
                                       body_model=None if metric is None else metric.body_model,
                                       max_samples=self.max_samples,
-                                      fscore_thresholds_mm=getattr(metric, 'fscore_thresholds_mm', ()))
+                                      fscore_thresholds_mm=getattr(metric, 'fscore_thresholds_mm', ()),
+                                      surface_metrics=getattr(metric, 'surface_metrics', False))
         print_log('final model vs mean-pose baseline (test split):\n' + format_baseline_comparison(metrics, baseline),
                   logger='current')
         with atomic_write(osp.join(runner.work_dir, REPORT_FILE), 'w') as f:

@@ -10,11 +10,13 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
 from pointhmr.body import graph_hops
+from pointhmr.body.mesh_geometry import mesh_edges
 from pointhmr.body.mesh_model import level_sizes
 from pointhmr.codecs import fit_weak_perspective_camera, weak_perspective_project
 from pointhmr.utils.arrays import to_numpy
 from ..layers import additive_attention_mask
-from ..losses import heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss, vertex_loss
+from ..losses import (edge_length_loss, heatmap_loss, heatmap_point_targets, keypoint_2d_loss, keypoint_3d_loss,
+                      laplacian_loss, normal_loss, vertex_loss)
 from ..necks.point_guided_sampler import PointGuidedSamplerOutput
 from .mesh_regressor import MeshRegressor
 
@@ -29,8 +31,13 @@ DEFAULT_LOSS_WEIGHTS: Dict[str, float] = dict(joints_3d=1000.,
                                               joints_2d=100.,
                                               joints_2d_reg=100.,
                                               heatmap=10.,
-                                              heatmap_bce=1000.)
+                                              heatmap_bce=1000.,
+                                              edge_length=0.,
+                                              normal=0.,
+                                              laplacian=0.)
 DEFAULT_LEVEL_WEIGHT = 0.33
+#: surface regularisers (not in the official recipe, weight 0 there): loss key -> loss_weights key
+SURFACE_LOSSES = dict(loss_edge_length='edge_length', loss_normal='normal', loss_laplacian='laplacian')
 
 #: valid ``heatmap_camera`` values: which camera projects the ground-truth mesh onto the point-supervision heatmaps
 HEATMAP_CAMERAS = ('predicted', 'ground_truth')
@@ -79,6 +86,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
         template_offsets: False (official: joints and vertices regressed directly) or True: the outputs are offsets
             from the mesh model's centred zero-pose joints / token-level vertices, and the xyz regressor starts at zero,
             so training starts from that smooth mean mesh.
+        surface_level: mesh sampler level of the surface losses (``loss_weights`` ``edge_length``, ``normal``,
+            ``laplacian``; all 0 = official): None = the token level (431 / 195 vertices, the independently regressed
+            points), 0 = the full mesh.
         decoder: keypoint codec mapping normalised crop coordinates to crop pixels.
         init_cfg: mmengine init config (``None`` = PyTorch default init, as the official code).
     """
@@ -102,6 +112,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  heatmap_camera: str = 'predicted',
                  camera_init: Optional[Sequence[float]] = None,
                  template_offsets: bool = False,
+                 surface_level: Optional[int] = None,
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -156,6 +167,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
         self.hops = None if hops is None else tuple(hops)
         self._register_attention_masks(self.body_model.sampler)
+        self._register_surface_topology(body.token_level if surface_level is None else int(surface_level))
 
     # ------------------------------------------------------------------ constants derived from the body model
     @staticmethod
@@ -197,6 +209,19 @@ class ProgressiveMaskTransformerHead(BaseHead):
                                        dtype=torch.bool)
             self.register_buffer(f'attention_mask_{index}', mask, persistent=False)
             self.register_buffer(f'attention_bias_{index}', additive_attention_mask(mask), persistent=False)
+
+    def _register_surface_topology(self, level: int) -> None:
+        """Faces (without degenerate ones) and unique edges of the surface losses' mesh level, as non-persistent
+        buffers ``surface_faces`` / ``surface_edges``."""
+        sampler = self.body_model.sampler
+        if level not in self.body_model.vertex_levels:
+            raise ValueError(f'ProgressiveMaskTransformerHead: surface_level={level} is not a predicted mesh level '
+                             f'{tuple(self.body_model.vertex_levels)} of {type(self.body_model).__name__}')
+        faces = sampler.faces(level)
+        faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
+        self.surface_level = level
+        self.register_buffer('surface_faces', torch.as_tensor(faces, dtype=torch.long), persistent=False)
+        self.register_buffer('surface_edges', torch.as_tensor(mesh_edges(faces), dtype=torch.long), persistent=False)
 
     @property
     def attention_masks(self) -> List[Optional[Tensor]]:
@@ -345,6 +370,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
             term = weights[f'vertices_{size}'] * vertex_loss(pred_mesh, gt_mesh, has_smpl)
             loss_vertices = term if loss_vertices is None else loss_vertices + term
         losses['loss_vertices'] = weights['vertices'] * loss_vertices
+        losses.update(self._surface_losses(pred_meshes, gt_meshes, has_smpl))
         losses['loss_joints_2d'] = weights['joints_2d'] * keypoint_2d_loss(
             weak_perspective_project(preds['joints'], camera), gt_joints_2d)
         losses['loss_joints_2d_reg'] = weights['joints_2d_reg'] * keypoint_2d_loss(
@@ -368,6 +394,20 @@ class ProgressiveMaskTransformerHead(BaseHead):
                                          bce_weight=weights['heatmap_bce'])
         losses['loss_heatmap'] = weights['heatmap'] * point_loss
         return losses
+
+    def _surface_losses(self, pred_meshes: Sequence[Tensor], gt_meshes: Sequence[Tensor],
+                        has_smpl: Tensor) -> Dict[str, Tensor]:
+        """The surface regularisers with a non-zero weight, on mesh level ``surface_level`` (none by default)."""
+        weights = self.loss_weights
+        active = {key: name for key, name in SURFACE_LOSSES.items() if weights[name] != 0}
+        if not active:
+            return {}
+        index = list(self.body_model.vertex_levels).index(self.surface_level)
+        pred, target = pred_meshes[index], gt_meshes[index]
+        functions = dict(loss_edge_length=lambda: edge_length_loss(pred, target, self.surface_edges, has_smpl),
+                         loss_normal=lambda: normal_loss(pred, target, self.surface_faces, has_smpl),
+                         loss_laplacian=lambda: laplacian_loss(pred, target, self.surface_edges, has_smpl))
+        return {key: weights[name] * functions[key]() for key, name in active.items()}
 
     def low_resolution_heatmap(self, logits: Tensor, target_index: Tensor) -> Tuple[Tensor, Tensor, int]:
         """(K, h, w) logits and (K,) flat cells of the ``heatmap_size`` map -> ((K, h*w) probabilities of one cell of
