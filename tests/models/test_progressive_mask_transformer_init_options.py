@@ -80,3 +80,12 @@ def test_template_offsets_add_the_centred_template_to_the_regressed_points():
     assert torch.allclose(out['joints'][0], body.keypoints(gt_full)[0], atol=1e-6)
     assert torch.allclose(out['joints'][0, body.root_keypoint], torch.zeros(3), atol=1e-6)
     assert float(out['joints'].abs().max()) > 0.05  # a real hand (metres), not zeros
+
+
+def test_embedding_init_std_scales_only_the_learned_token_codes():
+    default = _build(_hand_head_cfg())
+    small = _build(_hand_head_cfg(embedding_init_std=0.02))
+    for head, low, high in ((default, 0.9, 1.1), (small, 0.018, 0.022)):
+        for name in ('joint_token_embed', 'token_position_embed'):
+            assert low < float(getattr(head, name).weight.std()) < high, name
+    assert set(default.state_dict()) == set(small.state_dict())

@@ -86,6 +86,10 @@ class ProgressiveMaskTransformerHead(BaseHead):
         template_offsets: False (official: joints and vertices regressed directly) or True: the outputs are offsets
             from the mesh model's centred zero-pose joints / token-level vertices, and the xyz regressor starts at zero,
             so training starts from that smooth mean mesh.
+        embedding_init_std: None (official: PyTorch's N(0, 1) init) or the std of a normal init of the learned token
+            codes (``joint_token_embed``, ``token_position_embed``). Vertex tokens are told apart only by their slot
+            code; N(0, 1) codes barely move in a short Adam run (about ``lr`` per step), so each vertex keeps a random
+            offset: small codes (0.02, timm's choice) start every vertex alike and let training shape them.
         surface_level: mesh sampler level of the surface losses (``loss_weights`` ``edge_length``, ``normal``,
             ``laplacian``; all 0 = official): None = the token level (431 / 195 vertices, the independently regressed
             points), 0 = the full mesh.
@@ -112,6 +116,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  heatmap_camera: str = 'predicted',
                  camera_init: Optional[Sequence[float]] = None,
                  template_offsets: bool = False,
+                 embedding_init_std: Optional[float] = None,
                  surface_level: Optional[int] = None,
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
                  init_cfg=None) -> None:
@@ -147,6 +152,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
         self.joint_token_embed = nn.Embedding(self.num_joints, in_channels)
         self.token_position_embed = nn.Embedding(self.num_tokens, position_channels)
+        if embedding_init_std is not None:
+            for embedding in (self.joint_token_embed, self.token_position_embed):
+                nn.init.normal_(embedding.weight, std=float(embedding_init_std))
         if keep_unused_embeddings:
             self.cam_token_embed = nn.Embedding(1, in_channels)
             self.vertex_token_embed = nn.Embedding(self.num_vertices, in_channels)
