@@ -1,10 +1,11 @@
-# Light PointHMR on the synthetic dataset: a CPU-sized end-to-end run (about 15 minutes on 2 cores).
+# Light PointHMR on the synthetic dataset: a CPU-sized end-to-end run (11-13 minutes with evaluation on 2 cores).
 #   python tools/dataset_converters/make_synthetic_dataset.py  # writes data/synthetic/{train,test}.yaml
 #       (defaults: bodies turned at most +-60 degrees, one colour per body part, plain backgrounds)
 #   python tools/train.py configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py
 # At the end MeanPoseBaselineHook tests the final model on the held-out split and prints it next to the mean-pose
-# baseline (predicting the training set's mean joints / mesh for every test image). The measured result is in the README
-# ("Speed and size" / "Known limitations").
+# baseline (predicting the training set's mean joints / mesh for every test image). Measured (2000 / 200 images, seed 0):
+# MPJPE 100.3 / PA-MPJPE 74.1 / MPVPE 134.2 / PA-MPVPE 89.8 mm, EdgeErr 24.1 %, NormalCos 0.50 against the mean pose's
+# 195.7 / 121.5 / 182.5 / 115.0 mm, 21.8 %, 0.76 (README, "Known limitations": the levers measured side by side).
 # Crop / 2D labels: crop_mode='exact' (one warp of the exact box) in training and testing; exact-affine 2D labels.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 
@@ -14,10 +15,19 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 #   hundred iterations and the vertex tokens then carry where each body part is (with the official setting the run
 #   stayed at the mean pose for 800 iterations);
 # * the loss heatmap at the logits' resolution (56 x 56 instead of the nearest x2 copy at 112 x 112, a 4x cheaper
-#   heatmap loss with the same optimum) and no dropout (short run, no overfitting yet).
+#   heatmap loss with the same optimum) and no dropout (short run, no overfitting yet);
+# * a whole surface instead of a crumpled one: the token codes start small (embedding_init_std=0.02 instead of N(0, 1):
+#   a vertex token differs from the others only by its code, and in 800 Adam steps N(0, 1) codes stay random, so every
+#   vertex kept a random offset) and the predicted coarse (431) and full (6890) meshes are compared with the
+#   ground-truth ones by their edge lengths, face normals and Laplacian coordinates (loss weights 100 / 10 / 100 summed
+#   over both levels; all 0 in the official configs).
 heatmap_size = (56, 56)
-model = dict(
-    head=dict(heatmap_size=heatmap_size, dropout=0.0, heatmap_camera='ground_truth', loss_weights=dict(heatmap=1000.)))
+model = dict(head=dict(heatmap_size=heatmap_size,
+                       dropout=0.0,
+                       heatmap_camera='ground_truth',
+                       embedding_init_std=0.02,
+                       surface_levels=(2, 0),
+                       loss_weights=dict(heatmap=1000., edge_length=100., normal=10., laplacian=100.)))
 
 # ---------------------------------------------------------------- schedule (iteration based; Adam)
 max_iters = 800

@@ -94,8 +94,8 @@ def _head(**loss_weights):
 def test_head_adds_only_the_weighted_surface_losses_on_the_token_level():
     light_batch_samples = _samples()
     official = _head()
-    assert official.surface_level == official.body_model.token_level
-    assert official.surface_faces.shape[1] == 3 and int(official.surface_edges.max()) < 431
+    assert official.surface_levels == (official.body_model.token_level, )
+    assert official.surface_faces_431.shape[1] == 3 and int(official.surface_edges_431.max()) == 430
     torch.manual_seed(2)
     feats = PointGuidedSamplerOutput(torch.randn(2, 1, 64), torch.randn(2, 49, 64), torch.randn(2, 431, 64),
                                      torch.randn(2, 431, 56, 56))
@@ -112,15 +112,23 @@ def test_head_adds_only_the_weighted_surface_losses_on_the_token_level():
         torch.stack([torch.as_tensor(s.gt_instance_labels[k]).reshape(-1) for s in light_batch_samples])
         for k in ('smpl_pose', 'smpl_betas')
     ])
-    expected = 100. * edge_length_loss(preds['vertices_431'], gt[0], regularised.surface_edges, torch.ones(2))
+    expected = 100. * edge_length_loss(preds['vertices_431'], gt[0], regularised.surface_edges_431, torch.ones(2))
     assert torch.allclose(losses['loss_edge_length'], expected)
     losses['loss_laplacian'].backward()
     assert regularised.transformer.xyz_regressor.weight.grad.abs().sum() > 0
 
 
-def test_head_surface_level_full_mesh_and_bad_level():
+def test_head_surface_levels_sum_over_levels_and_bad_levels():
     cfg = load_model_config('pointhmr_light')['head']
-    full = MODELS.build(dict(cfg, surface_level=0))
-    assert int(full.surface_edges.max()) == 6889
-    with pytest.raises(ValueError, match='surface_level'):
-        MODELS.build(dict(cfg, surface_level=5))
+    two = MODELS.build(dict(cfg, surface_levels=(2, 0), loss_weights=dict(edge_length=1.)))
+    assert int(two.surface_edges_6890.max()) == 6889 and int(two.surface_edges_431.max()) == 430
+    torch.manual_seed(1)
+    pred = [torch.randn(2, n, 3) for n in (431, 1723, 6890)]
+    gt = [torch.randn(2, n, 3) for n in (431, 1723, 6890)]
+    losses = two._surface_losses(pred, gt, torch.ones(2))
+    expected = (edge_length_loss(pred[0], gt[0], two.surface_edges_431, torch.ones(2)) +
+                edge_length_loss(pred[2], gt[2], two.surface_edges_6890, torch.ones(2)))
+    assert set(losses) == {'loss_edge_length'} and torch.allclose(losses['loss_edge_length'], expected)
+    for bad in ((5, ), (2, 2), ()):
+        with pytest.raises(ValueError, match='surface_levels'):
+            MODELS.build(dict(cfg, surface_levels=bad))

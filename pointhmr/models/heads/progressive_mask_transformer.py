@@ -90,9 +90,9 @@ class ProgressiveMaskTransformerHead(BaseHead):
             codes (``joint_token_embed``, ``token_position_embed``). Vertex tokens are told apart only by their slot
             code; N(0, 1) codes barely move in a short Adam run (about ``lr`` per step), so each vertex keeps a random
             offset: small codes (0.02, timm's choice) start every vertex alike and let training shape them.
-        surface_level: mesh sampler level of the surface losses (``loss_weights`` ``edge_length``, ``normal``,
-            ``laplacian``; all 0 = official): None = the token level (431 / 195 vertices, the independently regressed
-            points), 0 = the full mesh.
+        surface_levels: mesh sampler levels of the surface losses (``loss_weights`` ``edge_length``, ``normal``,
+            ``laplacian``; all 0 = official), each term summed over the levels: None = the token level (431 / 195
+            vertices, the independently regressed points); e.g. ``(2, 0)`` for SMPL adds the full mesh.
         decoder: keypoint codec mapping normalised crop coordinates to crop pixels.
         init_cfg: mmengine init config (``None`` = PyTorch default init, as the official code).
     """
@@ -117,7 +117,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  camera_init: Optional[Sequence[float]] = None,
                  template_offsets: bool = False,
                  embedding_init_std: Optional[float] = None,
-                 surface_level: Optional[int] = None,
+                 surface_levels: Optional[Sequence[int]] = None,
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -175,7 +175,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
         self.hops = None if hops is None else tuple(hops)
         self._register_attention_masks(self.body_model.sampler)
-        self._register_surface_topology(body.token_level if surface_level is None else int(surface_level))
+        self._register_surface_topology((body.token_level, ) if surface_levels is None else tuple(surface_levels))
 
     # ------------------------------------------------------------------ constants derived from the body model
     @staticmethod
@@ -218,18 +218,22 @@ class ProgressiveMaskTransformerHead(BaseHead):
             self.register_buffer(f'attention_mask_{index}', mask, persistent=False)
             self.register_buffer(f'attention_bias_{index}', additive_attention_mask(mask), persistent=False)
 
-    def _register_surface_topology(self, level: int) -> None:
-        """Faces (without degenerate ones) and unique edges of the surface losses' mesh level, as non-persistent
-        buffers ``surface_faces`` / ``surface_edges``."""
-        sampler = self.body_model.sampler
-        if level not in self.body_model.vertex_levels:
-            raise ValueError(f'ProgressiveMaskTransformerHead: surface_level={level} is not a predicted mesh level '
-                             f'{tuple(self.body_model.vertex_levels)} of {type(self.body_model).__name__}')
-        faces = sampler.faces(level)
-        faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
-        self.surface_level = level
-        self.register_buffer('surface_faces', torch.as_tensor(faces, dtype=torch.long), persistent=False)
-        self.register_buffer('surface_edges', torch.as_tensor(mesh_edges(faces), dtype=torch.long), persistent=False)
+    def _register_surface_topology(self, levels: Tuple[int, ...]) -> None:
+        """Faces (without degenerate ones) and unique edges of each surface-loss mesh level, as non-persistent buffers
+        ``surface_faces_<N>`` / ``surface_edges_<N>`` (N vertices)."""
+        sampler, predicted = self.body_model.sampler, tuple(self.body_model.vertex_levels)
+        if not levels or any(level not in predicted for level in levels) or len(set(levels)) != len(levels):
+            raise ValueError(f'ProgressiveMaskTransformerHead: surface_levels={levels} must be distinct predicted mesh '
+                             f'levels {predicted} of {type(self.body_model).__name__}')
+        self.surface_levels = tuple(int(level) for level in levels)
+        for level in self.surface_levels:
+            faces = sampler.faces(level)
+            faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
+            size = sampler.num_vertices[level]
+            self.register_buffer(f'surface_faces_{size}', torch.as_tensor(faces, dtype=torch.long), persistent=False)
+            self.register_buffer(f'surface_edges_{size}',
+                                 torch.as_tensor(mesh_edges(faces), dtype=torch.long),
+                                 persistent=False)
 
     @property
     def attention_masks(self) -> List[Optional[Tensor]]:
@@ -405,17 +409,22 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
     def _surface_losses(self, pred_meshes: Sequence[Tensor], gt_meshes: Sequence[Tensor],
                         has_smpl: Tensor) -> Dict[str, Tensor]:
-        """The surface regularisers with a non-zero weight, on mesh level ``surface_level`` (none by default)."""
+        """The surface regularisers with a non-zero weight, summed over ``surface_levels`` (none by default)."""
         weights = self.loss_weights
         active = {key: name for key, name in SURFACE_LOSSES.items() if weights[name] != 0}
-        if not active:
-            return {}
-        index = list(self.body_model.vertex_levels).index(self.surface_level)
-        pred, target = pred_meshes[index], gt_meshes[index]
-        functions = dict(loss_edge_length=lambda: edge_length_loss(pred, target, self.surface_edges, has_smpl),
-                         loss_normal=lambda: normal_loss(pred, target, self.surface_faces, has_smpl),
-                         loss_laplacian=lambda: laplacian_loss(pred, target, self.surface_edges, has_smpl))
-        return {key: weights[name] * functions[key]() for key, name in active.items()}
+        losses: Dict[str, Tensor] = {}
+        for level in self.surface_levels if active else ():
+            index = list(self.body_model.vertex_levels).index(level)
+            pred, target = pred_meshes[index], gt_meshes[index]
+            size = pred.shape[1]
+            faces, edges = getattr(self, f'surface_faces_{size}'), getattr(self, f'surface_edges_{size}')
+            terms = dict(loss_edge_length=lambda: edge_length_loss(pred, target, edges, has_smpl),
+                         loss_normal=lambda: normal_loss(pred, target, faces, has_smpl),
+                         loss_laplacian=lambda: laplacian_loss(pred, target, edges, has_smpl))
+            for key, name in active.items():
+                term = weights[name] * terms[key]()
+                losses[key] = term if key not in losses else losses[key] + term
+        return losses
 
     def low_resolution_heatmap(self, logits: Tensor, target_index: Tensor) -> Tuple[Tensor, Tensor, int]:
         """(K, h, w) logits and (K,) flat cells of the ``heatmap_size`` map -> ((K, h*w) probabilities of one cell of

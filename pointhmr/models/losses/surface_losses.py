@@ -30,14 +30,13 @@ def edge_length_loss(pred: Tensor, target: Tensor, edges: Tensor, has_smpl: Tens
 
 
 def normal_loss(pred: Tensor, target: Tensor, faces: Tensor, has_smpl: Tensor) -> Tensor:
-    """Mean ``|cos|`` between the predicted faces' unit edge directions and the ground-truth unit face normal (FastMETRO's
-    normal-vector loss: zero when every predicted face lies in the plane of its ground-truth face)."""
+    """Mean ``|cos|`` between the predicted faces' unit edge directions and the ground-truth unit face normal
+    (FastMETRO's normal-vector loss: zero when every predicted face lies in the plane of its ground-truth face)."""
     pred, target, any_kept = _kept(pred, target, has_smpl, 'normal_loss')
     if not any_kept:
         return graph_zero(pred)
     a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
-    normal = F.normalize(
-        (target[:, b] - target[:, a]).cross(target[:, c] - target[:, a], dim=-1), dim=-1, eps=1e-12)
+    normal = F.normalize((target[:, b] - target[:, a]).cross(target[:, c] - target[:, a], dim=-1), dim=-1, eps=1e-12)
     directions = (pred[:, b] - pred[:, a], pred[:, c] - pred[:, a], pred[:, c] - pred[:, b])
     cosines = [(F.normalize(d, dim=-1, eps=1e-12) * normal).sum(-1).abs() for d in directions]
     return sum(cosines).mean() / 3
