@@ -3,9 +3,10 @@
 #       (defaults: bodies turned at most +-60 degrees, one colour per body part, plain backgrounds)
 #   python tools/train.py configs/pointhmr/pointhmr_hrnet-light_1xb8-800it_synthetic-224.py
 # At the end MeanPoseBaselineHook tests the final model on the held-out split and prints it next to the mean-pose
-# baseline (predicting the training set's mean joints / mesh for every test image). Measured (2000 / 200 images, seed 0):
-# MPJPE 100.3 / PA-MPJPE 74.1 / MPVPE 134.2 / PA-MPVPE 89.8 mm, EdgeErr 24.1 %, NormalCos 0.50 against the mean pose's
-# 195.7 / 121.5 / 182.5 / 115.0 mm, 21.8 %, 0.76 (README, "Known limitations": the levers measured side by side).
+# baseline (predicting the training set's mean joints / mesh for every test image).
+# Measured (2000 / 200 images, seed 0): MPJPE 100.3 / PA-MPJPE 74.1 / MPVPE 134.2 / PA-MPVPE 89.8 mm, EdgeErr
+# 24.1 %, NormalCos 0.50 against the mean pose's 195.7 / 121.5 / 182.5 / 115.0 mm, 21.8 %, 0.76 (README, "Known
+# limitations": the levers measured side by side).
 # Crop / 2D labels: crop_mode='exact' (one warp of the exact box) in training and testing; exact-affine 2D labels.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 

@@ -12,7 +12,8 @@ from mmpose.registry import DATASETS, MODELS
 from pointhmr.evaluation.surface_quality import surface_errors
 from pointhmr.utils import load_model_config  # noqa: F401  (registers pointhmr's modules)
 
-SYNTHETIC = Path(__file__).resolve().parents[2] / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
+SYNTHETIC = Path(
+    __file__).resolve().parents[2] / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-800it_synthetic-224.py'
 
 STEPS = 60
 IMAGES = 2
