@@ -14,7 +14,7 @@ from pointhmr.visualization import load_obj, load_ply
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HAND_CONFIGS = [
-    REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-400it_synthetic-hand-224.py',
+    REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-1200it_synthetic-hand-224.py',
     REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-w32_4xb16-200e_freihand-224.py'
 ]
 

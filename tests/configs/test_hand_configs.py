@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FREIHAND = REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-w32_4xb16-200e_freihand-224.py'
-LIGHT_HAND = REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-400it_synthetic-hand-224.py'
+LIGHT_HAND = REPO_ROOT / 'configs' / 'pointhmr' / 'pointhmr_hrnet-light_1xb8-1200it_synthetic-hand-224.py'
 
 
 @pytest.mark.parametrize('path', [FREIHAND, LIGHT_HAND], ids=lambda p: p.name)
