@@ -6,12 +6,11 @@
 # 0, 1200 iterations, 2 CPU cores, 9-13 minutes): MPJPE 20.3 / PA-MPJPE 12.3 / MPVPE 20.3 / PA-MPVPE 13.1 mm, F@5mm
 # 0.41, F@15mm 0.92 against the mean hand's 54.7 / 20.0 / 53.1 / 19.6 mm, 0.25, 0.77; see the README ("Hands").
 # Same model and loss settings as the light synthetic body config (fitted-camera heatmap targets, heatmap weight 1000,
-# 56 x 56 loss heatmap, no dropout, small token codes, surface losses 100 / 10 / 100 on the coarse and full meshes), with
-# the MANO hand: 21 joint tokens, 195 vertex tokens (266 tokens), 195 -> 778, the two vertex levels weighted 0.5 / 0.5
-# (METRO's hand recipe) and the 2D joint terms weighted 1 instead of 100: a
-# hand crop needs a weak-perspective scale of about 8 (a 0.2 m hand fills the [-1, 1] crop; a body needs about 1), which
-# the zero-initialised camera does not reach in a few hundred Adam steps, and until then the 2D terms only pull the 3D
-# joints around.
+# 56 x 56 loss heatmap, no dropout, small token codes, surface losses 100 / 10 / 100 on the coarse and full meshes),
+# with the MANO hand: 21 joint tokens, 195 vertex tokens (266 tokens), 195 -> 778, the two vertex levels weighted
+# 0.5 / 0.5 (METRO's hand recipe) and the 2D joint terms weighted 1 instead of 100: a hand crop needs a weak-perspective
+# scale of about 8 (a 0.2 m hand fills the [-1, 1] crop; a body needs about 1), which the zero-initialised camera does
+# not reach in a few hundred Adam steps, and until then the 2D terms only pull the 3D joints around.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/pointhmr_light.py']
 
 body_model = dict(type='MANOHandModel')
