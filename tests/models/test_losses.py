@@ -131,3 +131,12 @@ def test_heatmap_loss_nan_guard_keeps_graph():
     assert logits.grad is not None
     with pytest.raises(ValueError, match='heatmap_loss'):
         heatmap_loss(torch.rand(2, 3), torch.zeros(3, dtype=torch.long))
+
+
+def test_heatmap_targets_exact_for_low_precision_points():
+    # the last cell of a 112 x 112 map: 12543 is not representable in float16 / bfloat16
+    points = torch.tensor([[0.99, 0.99], [-1., -1.]])
+    for dtype in (torch.float16, torch.bfloat16):
+        index, valid = heatmap_point_targets(points.to(dtype), (112, 112))
+        assert index.dtype == torch.long and valid.all()
+        assert index.tolist() == [12543, 0], dtype

@@ -132,3 +132,14 @@ def test_head_surface_levels_sum_over_levels_and_bad_levels():
     for bad in ((5, ), (2, 2), ()):
         with pytest.raises(ValueError, match='surface_levels'):
             MODELS.build(dict(cfg, surface_levels=bad))
+
+
+def test_surface_losses_are_float32_under_autocast():
+    head = _head(edge_length=1., normal=1., laplacian=1.)
+    torch.manual_seed(2)
+    feats = PointGuidedSamplerOutput(torch.randn(2, 1, 64), torch.randn(2, 49, 64), torch.randn(2, 431, 64),
+                                     torch.randn(2, 431, 56, 56))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = head.loss(feats, _samples())
+    for key in ('loss_edge_length', 'loss_normal', 'loss_laplacian'):
+        assert losses[key].dtype == torch.float32 and torch.isfinite(losses[key]), key

@@ -415,7 +415,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         losses: Dict[str, Tensor] = {}
         for level in self.surface_levels if active else ():
             index = list(self.body_model.vertex_levels).index(level)
-            pred, target = pred_meshes[index], gt_meshes[index]
+            pred, target = pred_meshes[index].float(), gt_meshes[index].float()  # float32 under autocast too
             size = pred.shape[1]
             faces, edges = getattr(self, f'surface_faces_{size}'), getattr(self, f'surface_edges_{size}')
             terms = dict(loss_edge_length=lambda: edge_length_loss(pred, target, edges, has_smpl),

@@ -32,10 +32,11 @@ def heatmap_point_targets(points: Tensor, heatmap_size: Tuple[int, int] = (112, 
         ``0 <= row < height``.
     """
     width, height = heatmap_size
+    points = points.float()  # half / bfloat16 (autocast) cannot hold the cell numbers of a 56 x 56 or larger map
     col = torch.floor((points[..., 0] + 1.) * 0.5 * width)
     row = torch.floor((points[..., 1] + 1.) * 0.5 * height)
     valid = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    index = torch.where(valid, row * width + col, torch.zeros_like(col)).long()
+    index = torch.where(valid, row.long() * width + col.long(), torch.zeros_like(col, dtype=torch.long))
     return index, valid
 
 
