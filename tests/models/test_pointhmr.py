@@ -5,23 +5,14 @@ import torch
 from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
+from sample_helpers import random_labels
 
 
 def _data_sample(seed: int, has_smpl: float = 1.) -> PoseDataSample:
-    generator = torch.Generator().manual_seed(seed)
     sample = PoseDataSample()
     sample.gt_instances = InstanceData(bboxes=np.array([[40., 30., 240., 230.]], dtype=np.float32),
                                        bbox_scores=np.ones(1, dtype=np.float32))
-    sample.gt_instance_labels = InstanceData(
-        keypoints_2d=torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1,
-                                torch.ones(1, 24, 1)], -1),
-        keypoints_3d=torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator),
-                                torch.ones(1, 24, 1)], -1),
-        smpl_pose=0.1 * torch.randn(1, 72, generator=generator),
-        smpl_betas=torch.randn(1, 10, generator=generator),
-        has_2d_joints=torch.ones(1),
-        has_3d_joints=torch.ones(1),
-        has_smpl=torch.full((1, ), has_smpl))
+    sample.gt_instance_labels = random_labels(seed, has_smpl)
     sample.set_metainfo(
         dict(input_size=np.array([224, 224]),
              input_center=np.array([140., 130.]),

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 import torch
-from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
+from sample_helpers import random_labels
 
 from pointhmr.body.mesh_geometry import mesh_edges
 from pointhmr.models.losses import edge_length_loss, laplacian_coordinates, laplacian_loss, normal_loss
@@ -68,19 +68,10 @@ def test_surface_losses_skip_samples_without_smpl_and_keep_the_graph(loss):
 
 
 def _samples(count: int = 2):
-    generator = torch.Generator().manual_seed(3)
     samples = []
-    for _ in range(count):
+    for seed in range(count):
         sample = PoseDataSample()
-        sample.gt_instance_labels = InstanceData(
-            keypoints_2d=torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1,
-                                    torch.ones(1, 24, 1)], -1),
-            keypoints_3d=torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator),
-                                    torch.ones(1, 24, 1)], -1),
-            smpl_pose=0.2 * torch.randn(1, 72, generator=generator),
-            smpl_betas=torch.randn(1, 10, generator=generator),
-            has_3d_joints=torch.ones(1),
-            has_smpl=torch.ones(1))
+        sample.gt_instance_labels = random_labels(seed)
         samples.append(sample)
     return samples
 
