@@ -7,10 +7,11 @@ def random_labels(seed: int, has_smpl: float = 1.) -> InstanceData:
     """``gt_instance_labels`` of one sample: J24 2D joints in [-1, 1] and 3D joints (confidence 1), pose ~ N(0, 0.1),
     betas ~ N(0, 1), all flags 1 except ``has_smpl``."""
     generator = torch.Generator().manual_seed(seed)
-    return InstanceData(keypoints_2d=torch.cat([torch.rand(1, 24, 2, generator=generator) * 2 - 1,
-                                                torch.ones(1, 24, 1)], -1),
-                        keypoints_3d=torch.cat([0.2 * torch.randn(1, 24, 3, generator=generator),
-                                                torch.ones(1, 24, 1)], -1),
+    keypoints_2d = torch.rand(1, 24, 2, generator=generator) * 2 - 1
+    keypoints_3d = 0.2 * torch.randn(1, 24, 3, generator=generator)
+    confidence = torch.ones(1, 24, 1)
+    return InstanceData(keypoints_2d=torch.cat([keypoints_2d, confidence], -1),
+                        keypoints_3d=torch.cat([keypoints_3d, confidence], -1),
                         smpl_pose=0.1 * torch.randn(1, 72, generator=generator),
                         smpl_betas=torch.randn(1, 10, generator=generator),
                         has_2d_joints=torch.ones(1),

@@ -13,7 +13,10 @@ from mmpose.registry import MODELS
 from pointhmr.models.layers.position_encoding import SinePositionEncoding2D
 from pointhmr.models.official_reference import OfficialStyleReference, official_sine_position, reference_from_model
 
-TOLERANCE = 1e-6  # metres for camera / joints / vertices; relative to the largest value for the heatmap
+TOLERANCE = 1e-6  # metres for camera / joints / vertices
+# relative to the largest heatmap value: a softmax over 112 * 112 cells in float32 summed in another order differs by a
+# few dozen units in the last place (1.4e-6 measured on an AMD EPYC host, below 1e-6 on others)
+HEATMAP_TOLERANCE = 1e-5
 INPUT = (1, 3, 224, 224)
 
 
@@ -57,7 +60,7 @@ def test_same_outputs_as_the_official_forward(outputs):
     assert ours['heatmap'].std() > 1e-3 * ours['heatmap'].mean()  # not uniform
     heatmap_difference = differences.pop('heatmap') / ours['heatmap'].max().item()
     assert max(differences.values()) <= TOLERANCE, f'max |ours - official| (m): {differences}'
-    assert heatmap_difference <= TOLERANCE, f'heatmap: max |ours - official| / max = {heatmap_difference:.2e}'
+    assert heatmap_difference <= HEATMAP_TOLERANCE, f'heatmap: max |ours - official| / max = {heatmap_difference:.2e}'
 
 
 def test_the_comparison_detects_a_wrong_mask(model_and_reference, outputs):
