@@ -215,6 +215,7 @@ class MeshExportModel(nn.Module):
         content = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
         position = head.token_position_embed.weight[None].expand(batch, -1, -1)
         camera, xyz = head.transformer(torch.cat((content, position), dim=2), self.attention_biases)
+        xyz = head.points_from_regressed(xyz)
         joints, coarse = xyz[:, :head.num_joints], xyz[:, head.num_joints:]
         vertices = self.upsampler(coarse)
         keypoints = mesh_keypoints(body, vertices)

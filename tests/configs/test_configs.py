@@ -65,6 +65,7 @@ def test_full_configs_use_the_model_configs():
                          dropout=0.0,
                          heatmap_camera='ground_truth',
                          embedding_init_std=0.02,
+                         template_offsets=True,
                          surface_levels=[2, 0],
                          loss_weights=dict(heatmap=1000., edge_length=100., normal=10., laplacian=100.))
     assert plain(Config.fromfile(str(SYNTHETIC)).model) == light

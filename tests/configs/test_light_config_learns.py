@@ -1,5 +1,5 @@
 """Fast check that the quick start's light config learns (60 Adam steps on two synthetic images, in-process): its
-losses, surface terms included, fall and the predicted mesh moves towards the ground truth. Whether the surface comes
+losses fall, the predicted mesh moves towards the ground truth and stays a whole surface. Whether the surface comes
 out whole is a matter of hundreds of steps: the quick start measures it (README, "Known limitations")."""
 from pathlib import Path
 
@@ -57,7 +57,11 @@ def test_light_config_learns_the_surface(tiny_synthetic_root):
     after = _mesh_errors(model, batch)
     last = {key: float(value) for key, value in model(**batch, mode='loss').items()}
     assert {'loss_edge_length', 'loss_normal', 'loss_laplacian'} <= set(first)
-    assert last['loss_joints_3d'] < 0.2 * first['loss_joints_3d'], (first, last)
-    assert last['loss_vertices'] < 0.5 * first['loss_vertices'], (first, last)
-    assert last['loss_laplacian'] < first['loss_laplacian'], (first, last)
-    assert after['mpvpe'] < 0.7 * before['mpvpe'], (before, after)
+    # the config starts from the upright template (template_offsets): the image terms fall fast, the 3D terms and the
+    # mesh error fall, and the surface stays a whole body (the template's NormalCos is ~0.8; random points give ~0)
+    assert last['loss_joints_2d'] < 0.2 * first['loss_joints_2d'], (first, last)
+    assert last['loss_heatmap'] < 0.5 * first['loss_heatmap'], (first, last)
+    assert last['loss_joints_3d'] < 0.8 * first['loss_joints_3d'], (first, last)
+    assert last['loss_vertices'] < first['loss_vertices'], (first, last)
+    assert after['mpvpe'] < 0.95 * before['mpvpe'], (before, after)
+    assert after['normal_cos'] > 0.5, (before, after)

@@ -140,3 +140,46 @@ def test_heatmap_targets_exact_for_low_precision_points():
         index, valid = heatmap_point_targets(points.to(dtype), (112, 112))
         assert index.dtype == torch.long and valid.all()
         assert index.tolist() == [12543, 0], dtype
+
+
+def heatmap_loss_by_autograd(pred, target, bce_weight=1000., smooth=1e-5, replication=1):
+    """The loss on the up-sampled map (each entry repeated ``replication`` times, target in the first copy) through
+    F.binary_cross_entropy on one-hot maps: the reference of the hand-written backward."""
+    full = pred.repeat_interleave(replication, dim=1)
+    onehot = one_hot_heatmaps(target * replication, full.shape[1], dtype=full.dtype)
+    dice = 2. * (full.gather(1, (target * replication)[:, None]).squeeze(1) + smooth) / (full.sum(1) + 1. + 2 * smooth)
+    return bce_weight * F.binary_cross_entropy(full, onehot) + (1. - dice).mean()
+
+
+@pytest.mark.parametrize('replication', [1, 4])
+def test_heatmap_loss_hand_written_gradient_equals_autograd(replication):
+    """The fused loss (hand-written backward) against the plain autograd formula: values and gradients, float64,
+    including rows whose target probability is tiny (its log clamped) and nearly one-hot rows."""
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(6, 50, generator=generator, dtype=torch.float64) * 3
+    logits[1, 7] = 60.  # nearly one-hot row: log(1 - p) of its peak large and negative
+    logits[2, 3] = -300.  # target 3 of row 2: p_t ~ 1e-131, log(p_t) clamped at -100, no gradient through it
+    target = torch.tensor([0, 7, 3, 49, 10, 10])
+    grads = []
+    for loss_fn in (heatmap_loss, heatmap_loss_by_autograd):
+        leaf = logits.clone().requires_grad_(True)
+        loss = loss_fn(leaf.softmax(-1) / replication, target, bce_weight=1000., replication=replication)
+        loss.backward()
+        grads.append((loss.detach(), leaf.grad))
+    (fused, fused_grad), (plain, plain_grad) = grads
+    torch.testing.assert_close(fused, plain, rtol=1e-12, atol=0)
+    torch.testing.assert_close(fused_grad, plain_grad, rtol=1e-9, atol=1e-12)
+    assert fused_grad.abs().max() > 1e-3  # a real gradient
+
+
+def test_heatmap_loss_float32_matches_the_plain_formula():
+    logits = torch.randn(431 * 2, 56 * 56, generator=torch.Generator().manual_seed(1))
+    target = torch.randint(0, 56 * 56, (431 * 2, ), generator=torch.Generator().manual_seed(2))
+    results = []
+    for loss_fn in (heatmap_loss, heatmap_loss_by_autograd):
+        leaf = logits.clone().requires_grad_(True)
+        loss = loss_fn(leaf.softmax(-1) / 4, target, replication=4)
+        loss.backward()
+        results.append((loss.detach(), leaf.grad))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-5, atol=0)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-4, atol=1e-9)

@@ -1,5 +1,7 @@
 """Head options that change only the starting point of training: ``camera_init`` (camera regressor bias) and
 ``template_offsets`` (joints / coarse vertices as offsets from the centred zero-pose mesh). Defaults are official."""
+import math
+
 import pytest
 import torch
 from mmpose.registry import MODELS
@@ -69,13 +71,16 @@ def test_template_offsets_add_the_centred_template_to_the_regressed_points():
     assert torch.allclose(out['vertices_195'], ref['vertices_195'] + template[21:], atol=1e-6)
     assert torch.allclose(out['camera'], ref['camera'])
 
-    # zero offsets: the output is the zero-pose mesh centred at the wrist, as the ground truth meshes
+    # zero offsets: the output is the zero-pose mesh turned into the camera frame (pi about x) and centred as the
+    # ground truth meshes
     body = offset.body_model
+    pose = torch.zeros(1, body.num_pose_params)
+    pose[0, 0] = math.pi
     with torch.no_grad():
         offset.transformer.xyz_regressor.weight.zero_()
         offset.transformer.xyz_regressor.bias.zero_()
         out = offset(_tokens())
-        gt_coarse, gt_full = offset.ground_truth_meshes(torch.zeros(1, body.num_pose_params), torch.zeros(1, 10))
+        gt_coarse, gt_full = offset.ground_truth_meshes(pose, torch.zeros(1, 10))
     assert torch.allclose(out['vertices_195'][0], gt_coarse[0], atol=1e-6)
     assert torch.allclose(out['joints'][0], body.keypoints(gt_full)[0], atol=1e-6)
     assert torch.allclose(out['joints'][0, body.root_keypoint], torch.zeros(3), atol=1e-6)
@@ -89,3 +94,12 @@ def test_embedding_init_std_scales_only_the_learned_token_codes():
         for name in ('joint_token_embed', 'token_position_embed'):
             assert low < float(getattr(head, name).weight.std()) < high, name
     assert set(default.state_dict()) == set(small.state_dict())
+
+
+def test_template_global_orient_turns_the_template():
+    upright = _build(_hand_head_cfg(template_offsets=True)).template_xyz  # default: pi about x (camera frame)
+    model_frame = _build(_hand_head_cfg(template_offsets=True, template_global_orient=(0., 0., 0.))).template_xyz
+    # pi about x maps (x, y, z) to (x, -y, -z); both are centred the same way
+    torch.testing.assert_close(upright, model_frame * torch.tensor([1., -1., -1.]), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match='template_global_orient'):
+        _build(_hand_head_cfg(template_offsets=True, template_global_orient=(0., 0.)))

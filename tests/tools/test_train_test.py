@@ -48,13 +48,21 @@ def tiny_data(tmp_path_factory) -> Path:
 def first_run(tiny_data, tmp_path_factory) -> Path:
     """Two training iterations with a checkpoint after each: a run interrupted before its planned 3rd iteration."""
     work_dir = tmp_path_factory.mktemp('work')
-    run_tool([
+    log = run_tool([
         str(REPO_ROOT / 'tools' / 'train.py'),
         str(CONFIG), '--work-dir',
         str(work_dir), '--cfg-options', *fast_options(tiny_data, 2)
     ],
-             cwd=work_dir)
+                   cwd=work_dir)
+    (work_dir / 'tool_output.txt').write_text(log)
     return work_dir
+
+
+@pytest.mark.slow
+def test_cpu_training_keeps_freed_memory(first_run):
+    from pointhmr.utils.cpu_allocator import glibc_mallinfo2
+    expected = 'yes' if glibc_mallinfo2() is not None else 'no (not glibc)'
+    assert f'CPU allocator: freed memory kept for reuse: {expected}' in (first_run / 'tool_output.txt').read_text()
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ very noisy on a shared machine.
 """
 import argparse
 import contextlib
-import ctypes
+import copy
 import os
 import sys
 import threading
@@ -54,6 +54,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import pointhmr  # noqa: E402,F401  (registers the modules, applies the CPU compatibility fixes)
 from pointhmr.models.layers import plain_inference  # noqa: E402
 from pointhmr.models.official_reference import reference_from_model  # noqa: E402
+from pointhmr.utils.cpu_allocator import glibc_mallinfo2  # noqa: E402
 from pointhmr.utils.timing import device_synchronizer, time_interleaved  # noqa: E402
 
 INPUT_SIZE = 224
@@ -94,6 +95,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         default='none',
                         help='--speedup: run our model under torch.autocast (training: fp16 with a GradScaler, as '
                         'mmengine AmpOptimWrapper); the official-style port stays float32')
+    parser.add_argument('--channels-last',
+                        action='store_true',
+                        help='--speedup: run our model and its input images in channels_last memory format (the '
+                        'official-style port keeps its own contiguous copy of the weights)')
     parser.add_argument('--skip-flops', action='store_true')
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--seed', type=int, default=0)
@@ -224,20 +229,6 @@ class Subject:
     inference_only: bool = False
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks',
-                                                     'fsmblks', 'uordblks', 'fordblks', 'keepcost')]
-
-
-def _glibc_mallinfo2() -> Optional[Callable[[], _MallInfo2]]:
-    try:
-        function = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):
-        return None
-    function.restype = _MallInfo2
-    return function
-
-
 class PeakMemory:
     """Context manager measuring the peak extra memory of a phase, in MiB.
 
@@ -250,7 +241,7 @@ class PeakMemory:
         self.device = device
         self.peak_mib = float('nan')
         self._stop = threading.Event()
-        mallinfo2 = _glibc_mallinfo2()
+        mallinfo2 = glibc_mallinfo2()
         if mallinfo2 is not None:
             self.method = 'heap in use (glibc mallinfo2)'
             self._read = lambda: (lambda info: info.uordblks + info.hblkhd)(mallinfo2())
@@ -458,9 +449,11 @@ def measure_speedup(model: nn.Module,
     def images(batch: int) -> Tensor:
         return torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=generator).to(device)
 
+    memory_format = torch.channels_last if getattr(args, 'channels_last', False) else torch.contiguous_format
+
     def ours_infer(x: Tensor):
         with _autocast(device, args.amp):
-            return predict_instances(model, x)
+            return predict_instances(model, x.contiguous(memory_format=memory_format))
 
     for threads in args.infer_threads if device.type == 'cpu' else [torch.get_num_threads()]:
         torch.set_num_threads(threads)
@@ -481,7 +474,8 @@ def measure_speedup(model: nn.Module,
     torch.set_num_threads(args.train_threads)
     for batch in args.train_batches:
         x, samples = images(batch), synthetic_data_samples(batch, seed=args.seed)
-        steps = dict(ours=_TrainStep(model, model.loss, x, samples, device, args.amp),
+        steps = dict(ours=_TrainStep(model, model.loss, x.contiguous(memory_format=memory_format), samples, device,
+                                     args.amp),
                      official=_TrainStep(reference, reference.loss, x, samples, device))
         timed = time_interleaved_on(steps, args.iters, args.warmup, device)
         row = dict(mode='training step',
@@ -567,10 +561,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     model = build_model(args.config, args.light).to(device)
     if args.speedup:
         reference = reference_from_model(model).to(device)
+        if args.channels_last:  # the port gets its own contiguous weights, ours go channels_last
+            reference = copy.deepcopy(reference)
+            model = model.to(memory_format=torch.channels_last)
         difference = compare_outputs(TensorForward(model), reference, device)
         print(f'device: {device}, torch {torch.__version__}, amp {args.amp}, {args.iters} timed iterations (median, '
               f'pointhmr and the official-style port interleaved) after {args.warmup} warm-up; '
-              f'load average {os.getloadavg()[0]:.1f} at the start')
+              f'load average {os.getloadavg()[0]:.1f} at the start' +
+              ('; pointhmr in channels_last' if args.channels_last else ''))
         method = 'torch.cuda.max_memory_allocated' if device.type == 'cuda' else PeakMemory(device).method
         print(f'peak training memory: increase of {method} over one step; ratio = official-style time / ours')
         print(f'max |vertices(pointhmr) - vertices(official-style)| = {difference:.3e} m (eval mode, same weights)')

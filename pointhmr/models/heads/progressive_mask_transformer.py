@@ -1,4 +1,5 @@
 """PointHMR's head: token assembly, progressively masked transformer, fixed mesh up-sampling, losses and predictions."""
+import math
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -84,8 +85,11 @@ class ProgressiveMaskTransformerHead(BaseHead):
         camera_init: None (official) or ``(s, tx, ty)``: the initial camera bias (:class:`MeshRegressor`); hand crops
             need s ~ 8, which the default init reaches only after many steps.
         template_offsets: False (official: joints and vertices regressed directly) or True: the outputs are offsets
-            from the mesh model's centred zero-pose joints / token-level vertices, and the xyz regressor starts at zero,
-            so training starts from that smooth mean mesh.
+            from the mesh model's centred zero-pose joints / token-level vertices turned by
+            ``template_global_orient``, and the xyz regressor starts at zero, so training starts from that smooth mesh.
+        template_global_orient: axis-angle global orientation of that template; the default (pi about x) turns the
+            SMPL frame (y up, facing +z) into the camera frame of the labels (y down, facing the camera), so the
+            template stands upright in the image as the people of the datasets do.
         embedding_init_std: None (official: PyTorch's N(0, 1) init) or the std of a normal init of the learned token
             codes (``joint_token_embed``, ``token_position_embed``). Vertex tokens are told apart only by their slot
             code; N(0, 1) codes barely move in a short Adam run (about ``lr`` per step), so each vertex keeps a random
@@ -116,6 +120,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
                  heatmap_camera: str = 'predicted',
                  camera_init: Optional[Sequence[float]] = None,
                  template_offsets: bool = False,
+                 template_global_orient: Sequence[float] = (math.pi, 0., 0.),
                  embedding_init_std: Optional[float] = None,
                  surface_levels: Optional[Sequence[int]] = None,
                  decoder: OptConfigType = dict(type='WeakPerspectiveCodec', input_size=(224, 224)),
@@ -167,6 +172,10 @@ class ProgressiveMaskTransformerHead(BaseHead):
                                          dropout=dropout,
                                          camera_init=camera_init)
         self.template_offsets = bool(template_offsets)
+        if len(template_global_orient) != 3:
+            raise ValueError('ProgressiveMaskTransformerHead: template_global_orient must be 3 axis-angle values, got '
+                             f'{template_global_orient}')
+        self.template_global_orient = tuple(float(value) for value in template_global_orient)
         if self.template_offsets:
             self.register_buffer('template_xyz', self._template_xyz(), persistent=False)
             # start exactly at the template: the default init's offsets (about 0.5 m per point) would crumple it
@@ -191,10 +200,13 @@ class ProgressiveMaskTransformerHead(BaseHead):
 
     @torch.no_grad()
     def _template_xyz(self) -> Tensor:
-        """(J + N, 3): the mesh model's joints and token-level vertices at zero pose and shape, centred as the
-        ground truth (:meth:`ground_truth_meshes`), the origin of ``template_offsets`` predictions."""
+        """(J + N, 3): the mesh model's joints and token-level vertices at zero body pose and shape, turned by
+        ``template_global_orient`` and centred as the ground truth (:meth:`ground_truth_meshes`), the origin of
+        ``template_offsets`` predictions."""
         body = self.body_model
-        vertices = body.center(body(torch.zeros(1, body.num_pose_params), torch.zeros(1, body.num_betas)))
+        pose = torch.zeros(1, body.num_pose_params)
+        pose[0, :3] = torch.tensor(self.template_global_orient)
+        vertices = body.center(body(pose, torch.zeros(1, body.num_betas)))
         joints = body.keypoints(vertices)[:, list(body.joint_indices)]
         coarse = body.sampler.downsample(vertices, 0, body.token_level)
         return torch.cat((joints, coarse), dim=1)[0].float()
@@ -278,6 +290,11 @@ class ProgressiveMaskTransformerHead(BaseHead):
         probs = probs.view(batch, channels, height, 1, width, 1)
         return probs.expand(-1, -1, -1, factor_h, -1, factor_w).reshape(batch, channels, out_h * out_w)
 
+    def points_from_regressed(self, xyz: Tensor) -> Tensor:
+        """The transformer's (B, J + N, 3) regressed points -> joints and coarse vertices: themselves, or offsets added
+        to the template with ``template_offsets`` (shared by :meth:`_regress` and the ONNX export model)."""
+        return xyz + self.template_xyz.to(xyz.dtype) if self.template_offsets else xyz
+
     def _regress(self, feats: PointGuidedSamplerOutput) -> Dict[str, Tensor]:
         if isinstance(feats, list):
             raise NotImplementedError('ProgressiveMaskTransformerHead does not support flip test; set '
@@ -292,8 +309,7 @@ class ProgressiveMaskTransformerHead(BaseHead):
         content = torch.cat((cam_token, grid_tokens, joint_tokens, vertex_tokens), dim=1)
         position = self.token_position_embed.weight[None].expand(batch, -1, -1)
         camera, xyz = self.transformer(torch.cat((content, position), dim=2), self.attention_biases)
-        if self.template_offsets:
-            xyz = xyz + self.template_xyz.to(xyz.dtype)
+        xyz = self.points_from_regressed(xyz)
         joints, vertices_coarse = xyz[:, :self.num_joints], xyz[:, self.num_joints:]
         levels = (vertices_coarse, ) + self.upsample_vertices(vertices_coarse)
         outputs = dict(camera=camera, joints=joints)
