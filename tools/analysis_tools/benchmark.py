@@ -449,7 +449,7 @@ def measure_speedup(model: nn.Module,
     def images(batch: int) -> Tensor:
         return torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=generator).to(device)
 
-    memory_format = torch.channels_last if getattr(args, 'channels_last', False) else torch.contiguous_format
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
 
     def ours_infer(x: Tensor):
         with _autocast(device, args.amp):

@@ -46,6 +46,10 @@ def one_hot_heatmaps(index: Tensor, num_cells: int, dtype: torch.dtype = torch.f
     return maps.scatter_(1, index[:, None], 1.)
 
 
+#: ``log(x) >= -100`` exactly where ``x >= exp(-100)`` (the clamp of the logs; where it binds, no gradient)
+_EXP_MINUS_100 = float(torch.tensor(-100.).exp())
+
+
 class _HeatmapLoss(torch.autograd.Function):
     """:func:`heatmap_loss`'s value with a hand-written backward: one pass over the (K, HW) probabilities for the
     gradient instead of autograd's chain (log, clamp, two gathers into zero-filled (K, HW) tensors, sums), and no
@@ -80,17 +84,12 @@ class _HeatmapLoss(torch.autograd.Function):
         grad += (2. * replication / num_rows * (p_target + smooth) / row_sums.square())[:, None]
         # the target cells: -scale * (clamp(log p_t) - clamp(log(1 - p_t))) and the dice numerator
         not_p_target = 1. - p_target
-        target_grad = -scale * (
-            torch.where(p_target >= _EXP_MINUS_100, 1. / p_target, torch.zeros_like(p_target)) +
-            torch.where(not_p_target >= _EXP_MINUS_100, 1. / not_p_target, torch.zeros_like(p_target)))
+        target_grad = -scale * ((1. / p_target).masked_fill(p_target < _EXP_MINUS_100, 0.) +
+                                (1. / not_p_target).masked_fill(not_p_target < _EXP_MINUS_100, 0.))
         target_grad = target_grad - 2. / (num_rows * row_sums)
         rows = torch.arange(num_rows, device=pred.device)
         grad[rows, target_index] += target_grad
         return grad * grad_output, None, None, None, None
-
-
-#: ``log(x) >= -100`` exactly where ``x >= exp(-100)`` (the clamp of the logs; where it binds, no gradient)
-_EXP_MINUS_100 = float(torch.tensor(-100.).exp())
 
 
 def heatmap_loss(pred: Tensor,
